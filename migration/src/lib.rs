@@ -1,0 +1,15 @@
+//! The schema's single source of truth: every table buyin uses is created here, and the same
+//! migrations run on SQLite and PostgreSQL at start-up (or with `buyin migrate`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_accounts::Migration)]
+    }
+}

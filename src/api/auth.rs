@@ -1,0 +1,196 @@
+//! `/auth/*` and `/me`: accounts and tokens.
+
+use actix_web::{HttpResponse, get, http::header, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, AuthUser};
+use crate::{
+    error::{ApiError, Problem},
+    service::{AppState, auth},
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Compared case-insensitively; stored trimmed and lower-cased.
+    #[schema(example = "ada@example.org")]
+    pub email: String,
+    /// 12 to 1024 bytes.
+    #[schema(example = "correct horse battery staple", min_length = 12)]
+    pub password: String,
+    /// 1 to 200 characters.
+    #[schema(example = "Ada Lovelace")]
+    pub display_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    #[schema(example = "ada@example.org")]
+    pub email: String,
+    #[schema(example = "Ada Lovelace")]
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "ada@example.org")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Opaque; exchange it at `/auth/refresh` for a new pair. Single use.
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl From<auth::TokenPair> for TokenResponse {
+    fn from(pair: auth::TokenPair) -> Self {
+        TokenResponse {
+            access_token: pair.access_token,
+            token_type: "Bearer".into(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+/// Create an account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account was created.", body = UserResponse,
+            headers(("Location" = String, description = "Where to read the new user."))),
+        (status = 409, description = "The email is already registered.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+async fn register(
+    state: web::Data<AppState>,
+    body: ApiJson<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ApiJson(body) = body;
+    let input = auth::RegisterInput {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
+    };
+    let user = auth::register(&state, input).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
+        .json(UserResponse {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            created_at: user.created_at,
+        }))
+}
+
+/// Log in with email and password.
+///
+/// After five consecutive failures an account is throttled: further attempts get 429 with
+/// `Retry-After`, the wait doubling with each failure up to 15 minutes.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = TokenResponse),
+        (status = 401, description = "Unknown email or wrong password.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password is longer than 1024 bytes.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = auth::login(&state, &body.0.email, &body.0.password).await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Exchange a refresh token for a new token pair.
+///
+/// Refresh tokens are single use. Presenting one that was already exchanged revokes the whole
+/// session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair.", body = TokenResponse),
+        (status = 401, description = "The refresh token is unknown, expired, revoked or reused.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = auth::refresh(&state, &body.0.refresh_token).await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// End the session of a refresh token; its access tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 401, description = "The refresh token is unknown.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The current user.", body = UserResponse))
+)]
+#[get("/me")]
+async fn me(AuthUser(user): AuthUser) -> web::Json<UserResponse> {
+    web::Json(UserResponse {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        created_at: user.created_at,
+    })
+}

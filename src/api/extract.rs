@@ -1,0 +1,149 @@
+//! Extractors: the typed edge of every handler.
+//!
+//! [`ApiJson`] parses a body strictly (unknown fields and NUL bytes refused, errors as
+//! problem+json with the failing field's path); [`AuthUser`] authenticates the caller against the
+//! database, so a handler that takes one cannot forget to check.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{
+    error::{ApiError, AuthFailure, FieldError},
+    service::{AppState, auth},
+};
+
+/// Largest JSON body accepted (bigger ones get 413).
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body of type `T`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // actix's own extractor enforces the content type and size limit (its errors are mapped
+        // to problem+json by `json_config`); the strict typing happens here.
+        let value = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = value.await.map_err(json_payload_error)?;
+            if let Some(path) = find_nul(&value, String::new()) {
+                return Err(ApiError::BadRequest {
+                    code: "nul_byte",
+                    detail: "Strings must not contain NUL bytes.".into(),
+                    errors: vec![FieldError::new(path, "must not contain NUL bytes")],
+                });
+            }
+            serde_path_to_error::deserialize::<_, T>(value)
+                .map(ApiJson)
+                .map_err(|err| {
+                    let field = err.path().to_string();
+                    let message = err.into_inner().to_string();
+                    ApiError::BadRequest {
+                        code: "invalid_body",
+                        detail: format!("The request body does not match the schema: {message}."),
+                        errors: vec![FieldError::new(
+                            if field == "." { String::new() } else { field },
+                            message,
+                        )],
+                    }
+                })
+        })
+    }
+}
+
+/// Where, if anywhere, a NUL byte hides in a JSON value (in a string or an object key).
+fn find_nul(value: &Value, path: String) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if crate::domain::has_nul(s) => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_nul(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if crate::domain::has_nul(k) {
+                Some(join(k).replace('\0', "\\u0000"))
+            } else {
+                find_nul(v, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Maps actix's JSON payload errors to problem details.
+pub fn json_payload_error(err: actix_web::Error) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err.as_error::<E>() {
+        Some(E::ContentType) => ApiError::UnsupportedMediaType,
+        Some(E::Overflow { .. } | E::OverflowKnownLength { .. }) => {
+            ApiError::PayloadTooLarge { limit: JSON_LIMIT }
+        }
+        Some(E::Deserialize(e)) => ApiError::bad_request(
+            "malformed_json",
+            format!("The request body is not valid JSON: {e}."),
+        ),
+        _ => ApiError::bad_request("malformed_body", "The request body could not be read."),
+    }
+}
+
+/// The authenticated user making the request.
+pub struct AuthUser(pub auth::CurrentUser);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let token = bearer?;
+            auth::authenticate(&state, &token).await.map(AuthUser)
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized(AuthFailure::MissingCredentials))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(AuthFailure::InvalidToken));
+    }
+    Ok(token.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_bytes_are_found_with_their_path() {
+        let value = serde_json::json!({"a": {"b": ["ok", "x\u{0}y"]}});
+        assert_eq!(find_nul(&value, String::new()), Some("a.b[1]".into()));
+        assert_eq!(
+            find_nul(&serde_json::json!({"a": "fine"}), String::new()),
+            None
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Problem+json for what actix-web would otherwise answer in plain text: bad path or query
+//! parameters, unknown routes and wrong methods.
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    dev::ResourceDef,
+    error::{PathError, QueryPayloadError},
+    web,
+};
+
+use crate::error::ApiError;
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+        let detail = match &err {
+            PathError::Deserialize(e) => format!("A path parameter is invalid: {e}."),
+            _ => "A path parameter is invalid.".to_owned(),
+        };
+        ApiError::bad_request("invalid_path_parameter", detail).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
+        let detail = match &err {
+            QueryPayloadError::Deserialize(e) => format!("A query parameter is invalid: {e}."),
+            _ => "The query string is invalid.".to_owned(),
+        };
+        ApiError::bad_request("invalid_query_parameter", detail).into()
+    })
+}
+
+/// Every route's path pattern and methods, taken from the OpenAPI document so the two cannot
+/// disagree. Used to tell "no such resource" (404) from "no such method here" (405 + `Allow`).
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> RouteTable {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+/// The app's default service: reached when no route matched the path and method.
+pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    let error = match table.allowed(req.path()) {
+        Some(allow) if !allow.is_empty() => ApiError::MethodNotAllowed { allow },
+        _ => ApiError::not_found(
+            "route_not_found",
+            format!("There is no resource at {}.", req.path()),
+        ),
+    };
+    error.error_response()
+}

@@ -1,0 +1,14 @@
+//! HTTP handlers: extract, call one service function, map the result to a response DTO.
+//! No business rules live here.
+
+pub mod auth;
+pub mod extract;
+pub mod fallback;
+pub mod middleware;
+pub mod ops;
+
+/// Registers every route; used by the server and by the OpenAPI generator alike.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(ops::configure)
+        .service(utoipa_actix_web::scope("/api/v1").configure(auth::configure));
+}

@@ -1,0 +1,304 @@
+//! Typed configuration, read once at start-up from `BUYIN_*` environment variables (and a `.env`
+//! file when present). A bad value is a [`ConfigError`] naming the variable, so `main` can print
+//! one clear line and exit with status 2 instead of panicking.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Everything the server needs to start.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub cors_origins: Vec<String>,
+    pub db_max_connections: u32,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A configuration value that cannot be used; `var` names the environment variable.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://buyin.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const MIN_SECRET_BYTES: usize = 32;
+
+/// Where a secret came from, so start-up can warn about a generated one.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    Environment,
+    GeneratedFile(PathBuf),
+    Ephemeral,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<(Config, SecretSource), ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Config, SecretSource), ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("BUYIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let backend = Backend::of(&database_url).ok_or_else(|| {
+            invalid(
+                "BUYIN_DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            )
+        })?;
+
+        let bind = get("BUYIN_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "BUYIN_BIND",
+                format!("`{bind}` is not an address like 127.0.0.1:8080"),
+            ));
+        }
+
+        let access_token_ttl = match get("BUYIN_ACCESS_TOKEN_TTL") {
+            None => Duration::from_secs(15 * 60),
+            Some(v) => parse_duration(&v)
+                .filter(|d| (60..=86_400).contains(&d.as_secs()))
+                .ok_or_else(|| {
+                    invalid(
+                        "BUYIN_ACCESS_TOKEN_TTL",
+                        "must be a duration from 60s to 24h, e.g. `900` or `15m`",
+                    )
+                })?,
+        };
+
+        let log_filter = get("BUYIN_LOG").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
+            return Err(invalid(
+                "BUYIN_LOG",
+                "must be a level (error, warn, info, debug, trace) or filter directives",
+            ));
+        }
+        let log_format = match get("BUYIN_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("BUYIN_LOG_FORMAT", "must be `text` or `json`")),
+        };
+
+        let cors_origins = get("BUYIN_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(invalid(
+                "BUYIN_CORS_ORIGINS",
+                format!("`{bad}` is not an origin like https://app.example.org"),
+            ));
+        }
+
+        let db_max_connections = match get("BUYIN_DB_MAX_CONNECTIONS") {
+            None => 8,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "BUYIN_DB_MAX_CONNECTIONS",
+                        "must be a whole number from 1 to 256",
+                    )
+                })?,
+        };
+
+        let workers = match get("BUYIN_WORKERS") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=64).contains(n))
+                    .ok_or_else(|| {
+                        invalid("BUYIN_WORKERS", "must be a whole number from 1 to 64")
+                    })?,
+            ),
+        };
+
+        let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret, SecretSource::Environment),
+            Some(_) => {
+                return Err(invalid(
+                    "BUYIN_JWT_SECRET",
+                    format!("must be at least {MIN_SECRET_BYTES} bytes"),
+                ));
+            }
+            None => match backend {
+                Backend::Postgres => {
+                    return Err(invalid(
+                        "BUYIN_JWT_SECRET",
+                        "is required when the database is PostgreSQL (at least 32 bytes, shared by every instance)",
+                    ));
+                }
+                Backend::Sqlite => match sqlite_file(&database_url) {
+                    Some(db_path) => {
+                        let path = PathBuf::from(format!("{}.jwt-secret", db_path.display()));
+                        (
+                            load_or_create_secret(&path)?,
+                            SecretSource::GeneratedFile(path),
+                        )
+                    }
+                    None => (random_secret(), SecretSource::Ephemeral),
+                },
+            },
+        };
+
+        Ok((
+            Config {
+                database_url,
+                bind,
+                jwt_secret: SecretString::from(jwt_secret),
+                access_token_ttl,
+                log_filter,
+                log_format,
+                cors_origins,
+                db_max_connections,
+                workers,
+            },
+            source,
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::of(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+
+    pub fn jwt_secret_bytes(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Accepts whole seconds (`900`) or a humantime duration (`15m`, `1h 30m`).
+fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    value
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+        .or_else(|| humantime::parse_duration(value).ok())
+}
+
+/// The file behind a SQLite URL, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Keeps tokens valid across restarts of a zero-configuration server: the first start writes a
+/// random secret beside the SQLite file (readable by the owner only), later starts reuse it.
+fn load_or_create_secret(path: &PathBuf) -> Result<String, ConfigError> {
+    let fail = |e: std::io::Error| {
+        invalid(
+            "BUYIN_JWT_SECRET",
+            format!(
+                "is unset and the generated secret file {} cannot be used: {e}",
+                path.display()
+            ),
+        )
+    };
+    match std::fs::read_to_string(path) {
+        Ok(existing) if existing.trim().len() >= MIN_SECRET_BYTES => Ok(existing.trim().to_owned()),
+        Ok(_) => Err(invalid(
+            "BUYIN_JWT_SECRET",
+            format!(
+                "is unset and {} holds fewer than {MIN_SECRET_BYTES} bytes",
+                path.display()
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = random_secret();
+            write_private(path, &secret).map_err(fail)?;
+            Ok(secret)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn write_private(path: &PathBuf, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,12 @@
+//! Value types parsed at the edge and shared by every layer: once a request has become one of
+//! these, the rule it encodes holds everywhere behind it.
+
+mod user;
+
+pub use user::{DisplayName, Email, Password};
+
+/// NUL bytes are refused in every string: PostgreSQL cannot store them, and no legitimate
+/// client sends one.
+pub fn has_nul(value: &str) -> bool {
+    value.contains('\0')
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities: the tables as the code sees them. They never leave the repository and
+//! service layers; handlers speak DTOs.
+
+pub mod refresh_token;
+pub mod session;
+pub mod user;

@@ -1,0 +1,318 @@
+//! One error type for the whole API. Every variant has a stable machine-readable `code` and one
+//! HTTP status, and every error renders as RFC 9457 `application/problem+json`. Server errors log
+//! their cause and answer with a generic body, so no SQL, stack trace or secret reaches a client.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use sea_orm::DbErr;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response (RFC 9457 problem details).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; the same for every error with the same `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:buyin:problem:validation_failed")]
+    pub problem_type: String,
+    /// A short human-readable summary of the kind of problem.
+    #[schema(example = "Unprocessable Content")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request, for a human.
+    pub detail: String,
+    /// A stable machine-readable code.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// For validation problems: which field broke which rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path in the request body, e.g. `email` or `criteria[2].text`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a request could not be authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header at all.
+    MissingCredentials,
+    /// A bearer token that is malformed, expired, wrongly signed or revoked.
+    InvalidToken,
+    /// Login with an unknown email or a wrong password (indistinguishable on purpose).
+    InvalidCredentials,
+    /// A refresh token that is unknown, expired, revoked or already used.
+    InvalidRefreshToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request itself is malformed (bad JSON, unknown field, bad parameter).
+    #[error("{detail}")]
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 401.
+    #[error("unauthenticated: {0:?}")]
+    Unauthorized(AuthFailure),
+    /// 403: a member without the right.
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// 404: missing, or not visible to the caller.
+    #[error("{detail}")]
+    NotFound { code: &'static str, detail: String },
+    /// 405, with the methods the resource does allow.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
+    /// 409: conflicts with current state or an invariant.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// 412: `If-Match` names an old version.
+    #[error("the resource has changed")]
+    PreconditionFailed,
+    /// 413.
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    /// 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: well-formed values that break a rule.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 428: `If-Match` missing where required.
+    #[error("If-Match required")]
+    PreconditionRequired,
+    /// 429, with the number of seconds to wait.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 503: the database cannot be reached right now.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500: a bug or an unexpected failure; the cause is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    /// The stable code clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::NotFound { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::Unauthorized(AuthFailure::MissingCredentials) => "missing_credentials",
+            ApiError::Unauthorized(AuthFailure::InvalidToken) => "invalid_token",
+            ApiError::Unauthorized(AuthFailure::InvalidCredentials) => "invalid_credentials",
+            ApiError::Unauthorized(AuthFailure::InvalidRefreshToken) => "invalid_refresh_token",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PreconditionFailed => "version_mismatch",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::PreconditionRequired => "if_match_required",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Forbidden { detail, .. }
+            | ApiError::NotFound { detail, .. }
+            | ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::Unauthorized(AuthFailure::MissingCredentials) => {
+                "This endpoint needs an `Authorization: Bearer <token>` header.".into()
+            }
+            ApiError::Unauthorized(AuthFailure::InvalidToken) => {
+                "The bearer token is malformed, expired, revoked or not issued by this server.".into()
+            }
+            ApiError::Unauthorized(AuthFailure::InvalidCredentials) => {
+                "The email or password is incorrect.".into()
+            }
+            ApiError::Unauthorized(AuthFailure::InvalidRefreshToken) => {
+                "The refresh token is unknown, expired, revoked or already used; log in again.".into()
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                format!("This resource supports only {}.", allow.join(", "))
+            }
+            ApiError::PreconditionFailed => {
+                "The resource has changed since you read it; fetch it again and retry with its new ETag.".into()
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                format!("The request body is larger than the limit of {limit} bytes.")
+            }
+            ApiError::UnsupportedMediaType => "The request body must be `application/json`.".into(),
+            ApiError::Validation(errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => "Some fields are invalid; see `errors`.".into(),
+            },
+            ApiError::PreconditionRequired => {
+                "This change needs an `If-Match` header with the resource's current ETag.".into()
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                format!("Too many attempts; try again in {retry_after_secs} seconds.")
+            }
+            ApiError::Unavailable => {
+                "The database is unavailable right now; retry shortly.".into()
+            }
+            ApiError::Internal(_) => "An unexpected error occurred.".into(),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status_code();
+        let code = self.code();
+        Problem {
+            problem_type: format!("urn:buyin:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: code.to_owned(),
+            errors: match self {
+                ApiError::Validation(errors) | ApiError::BadRequest { errors, .. } => {
+                    errors.clone()
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error.cause = %cause, "request failed with an internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        match self {
+            ApiError::Unauthorized(AuthFailure::MissingCredentials) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Unauthorized(AuthFailure::InvalidToken) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.json(self.to_problem())
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal(format!("database error: {err}"))
+        }
+    }
+}
+
+/// True when the database could not be reached (pool timeout, refused or dropped connection),
+/// as opposed to a query that the database rejected.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_unavailable = |e: &sea_orm::sqlx::Error| {
+        matches!(
+            e,
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::WorkerCrashed
+                | sea_orm::sqlx::Error::Tls(_)
+        )
+    };
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        _ => false,
+    }
+}

@@ -1,0 +1,19 @@
+//! buyin: a REST/JSON API that makes a client's ownership of a software implementation
+//! measurable.
+//!
+//! Layers, one direction only: [`api`] (HTTP ↔ DTOs) → [`service`] (rules, authorisation,
+//! transactions) → [`repo`] (queries) → [`entity`] (tables), with [`domain`] value types shared
+//! by all of them.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod openapi;
+pub mod repo;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

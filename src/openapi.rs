@@ -1,0 +1,165 @@
+//! The OpenAPI document. Paths come from the handlers' `#[utoipa::path]` annotations as they are
+//! registered (so an unregistered handler cannot be documented, nor the reverse); the problem
+//! responses every operation can give are added here once, by rule, instead of by hand on each.
+
+use actix_web::App;
+use utoipa::{
+    Modify, OpenApi, PartialSchema,
+    openapi::{
+        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, PROBLEM_JSON, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "buyin",
+        description = "Makes a client's ownership of a software implementation measurable: \
+            staff and consultants, handoff milestones signed off by staff, an activity ledger \
+            and a readiness report.\n\nAuthenticate with `POST /api/v1/auth/login`, then use \
+            **Authorize** with the `access_token`.",
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Accounts and tokens"),
+        (name = "operations", description = "Health and readiness probes"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An `access_token` from `POST /api/v1/auth/login`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The base document, before the routes add their paths.
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The complete document, exactly as served at `/openapi.json` and printed by `buyin openapi`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::api::configure)
+        .split_for_parts();
+    complete(doc)
+}
+
+/// The shared problem responses, referenced from each operation by rule.
+const COMMON: [(&str, &str, &str); 7] = [
+    (
+        "400",
+        "BadRequest",
+        "The request is malformed: invalid JSON, an unknown field, a wrong type, a NUL byte or a bad parameter.",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No credentials, or a token that is malformed, expired or revoked.",
+    ),
+    (
+        "404",
+        "NotFound",
+        "The resource does not exist or is not visible to the caller.",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The request body is larger than 64 KiB.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The request body is not `application/json`.",
+    ),
+    (
+        "500",
+        "InternalError",
+        "An unexpected error; the body is generic and the cause is logged.",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database is unavailable; retry after `Retry-After` seconds.",
+    ),
+];
+
+/// Adds the common problem responses to every operation that can give them.
+pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in COMMON {
+        let mut response = ResponseBuilder::new().description(description).content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        );
+        if name == "Unavailable" {
+            response = response.header(
+                "Retry-After",
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(Some(u64::schema()))
+                    .description(Some("Seconds to wait before retrying."))
+                    .build(),
+            );
+        }
+        components
+            .responses
+            .insert(name.to_owned(), response.build().into());
+    }
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let is_api = path.starts_with("/api/");
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let has_body = op.request_body.is_some();
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_path_params = path.contains('{');
+            for (status, name, _) in COMMON {
+                let applies = match status {
+                    "400" => has_body || has_path_params || op.parameters.is_some(),
+                    "401" => secured,
+                    "404" => has_path_params,
+                    "413" | "415" => has_body,
+                    "500" | "503" => is_api || path == "/readyz",
+                    _ => false,
+                };
+                if applies {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+    doc
+}

@@ -1,0 +1,110 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::entity::{refresh_token, session, user};
+
+pub async fn insert_session(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<session::Model, DbErr> {
+    session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+/// The live session `session_id` of user `user_id` together with its user: not revoked, not
+/// expired, the account not disabled. One query, run on every authenticated request.
+pub async fn find_live_session_user(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>, DbErr> {
+    let found = session::Entity::find()
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .find_also_related(user::Entity)
+        .filter(user::Column::DisabledAt.is_null())
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(_, user)| user))
+}
+
+pub async fn revoke_session(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            session::Column::RevokedReason,
+            Expr::value(Some(reason.to_owned())),
+        )
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_refresh_token(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    token_hash: String,
+) -> Result<(), DbErr> {
+    refresh_token::ActiveModel {
+        token_hash: Set(token_hash),
+        session_id: Set(session_id),
+        created_at: Set(Utc::now()),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A refresh token with its session and the session's user.
+pub async fn find_refresh_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<(refresh_token::Model, session::Model, user::Model)>, DbErr> {
+    let Some((token, Some(session))) = refresh_token::Entity::find_by_id(token_hash.to_owned())
+        .find_also_related(session::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = user::Entity::find_by_id(session.user_id).one(db).await?;
+    Ok(user.map(|user| (token, session, user)))
+}
+
+/// Marks a refresh token used, only if it is not already: `false` means another request
+/// rotated it first, which counts as reuse.
+pub async fn mark_refresh_token_used(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<bool, DbErr> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(Utc::now())))
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -1,0 +1,20 @@
+//! Business rules: authorisation, invariants, transactions. Handlers call exactly one function
+//! here; these call the repositories.
+
+pub mod auth;
+pub mod password;
+pub mod tokens;
+
+use sea_orm::DatabaseConnection;
+
+use password::Passwords;
+use tokens::Tokens;
+
+/// What every request handler can reach: shared, cheap to clone, holds nothing that another
+/// server instance would need (the server is stateless; all state is in the database).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+}

@@ -1,0 +1,165 @@
+//! Builds the running application: pool, migrations, state, routes, middleware, listener.
+//! Tests use the same [`Application`] on port 0, so they exercise exactly what production runs.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::header,
+    middleware::{Condition, DefaultHeaders, from_fn},
+    web,
+};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    api::{self, extract::JSON_LIMIT, fallback},
+    config::Config,
+    db, openapi,
+    service::{AppState, password::Passwords, tokens::Tokens},
+};
+
+/// Extra routes a caller can mount (tests use it for a handler that panics).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: AppState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to the database: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot apply migrations: {0}")]
+    Migration(#[source] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start: {0}")]
+    Other(String),
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Application, StartupError> {
+        Self::build_with(config, |_| {}).await
+    }
+
+    pub async fn build_with(
+        config: &Config,
+        extra_routes: ExtraRoutes,
+    ) -> Result<Application, StartupError> {
+        let db = db::connect(&config.database_url, config.db_max_connections)
+            .await
+            .map_err(StartupError::Database)?;
+        db::migrate(&db).await.map_err(StartupError::Migration)?;
+        let state = AppState {
+            db,
+            tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl),
+            passwords: Passwords::new(Passwords::default_permits())
+                .map_err(|e| StartupError::Other(e.to_string()))?,
+        };
+
+        let bind_error = |source| StartupError::Bind {
+            addr: config.bind.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&config.bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+
+        let document = openapi::document();
+        let routes = web::Data::new(fallback::RouteTable::from_openapi(&document));
+        let data = web::Data::new(state.clone());
+        let cors_origins = config.cors_origins.clone();
+        let workers = config.workers;
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi::base())
+                .app_data(data.clone())
+                .app_data(routes.clone())
+                .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
+                .app_data(fallback::path_config())
+                .app_data(fallback::query_config())
+                .configure(api::configure)
+                .split_for_parts();
+            app.configure(extra_routes)
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
+                )
+                .default_service(web::to(fallback::not_found_or_method))
+                .wrap(from_fn(api::middleware::observe))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CACHE_CONTROL, "no-store"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
+        });
+        let server = match workers {
+            Some(n) => server.workers(n),
+            None => server,
+        };
+        let server = server
+            .listen(listener)
+            .map_err(bind_error)?
+            .shutdown_timeout(30)
+            .run();
+
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT; in-flight requests are allowed to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            api::middleware::REQUEST_ID,
+        ])
+        .max_age(3600)
+}

@@ -1,0 +1,74 @@
+//! Start-up configuration: a bad value stops the binary with one clear line and status 2.
+
+use std::process::Command;
+
+fn run_with(vars: &[(&str, &str)]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("buyin-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_buyin"));
+    cmd.current_dir(&dir).arg("serve");
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("BUYIN_")) {
+        cmd.env_remove(k);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[track_caller]
+fn assert_refused(vars: &[(&str, &str)], names: &str) {
+    let out = run_with(vars);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit status 2 for {vars:?}; stderr: {stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(names), "names {names}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
+    assert_refused(&[("BUYIN_BIND", "not an address")], "BUYIN_BIND");
+    assert_refused(
+        &[("BUYIN_ACCESS_TOKEN_TTL", "forever")],
+        "BUYIN_ACCESS_TOKEN_TTL",
+    );
+    assert_refused(&[("BUYIN_ACCESS_TOKEN_TTL", "5")], "BUYIN_ACCESS_TOKEN_TTL");
+    assert_refused(&[("BUYIN_JWT_SECRET", "too short")], "BUYIN_JWT_SECRET");
+    assert_refused(&[("BUYIN_DATABASE_URL", "mysql://x")], "BUYIN_DATABASE_URL");
+    assert_refused(&[("BUYIN_LOG_FORMAT", "xml")], "BUYIN_LOG_FORMAT");
+    assert_refused(&[("BUYIN_CORS_ORIGINS", "*")], "BUYIN_CORS_ORIGINS");
+    assert_refused(&[("BUYIN_LOG", "info,[[[")], "BUYIN_LOG");
+}
+
+#[test]
+fn postgresql_requires_an_explicit_jwt_secret() {
+    assert_refused(
+        &[(
+            "BUYIN_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )],
+        "BUYIN_JWT_SECRET",
+    );
+}
+
+#[test]
+fn accepted_durations_are_seconds_or_human_readable() {
+    let config = |ttl: &str| {
+        buyin::config::Config::from_lookup(|k| match k {
+            "BUYIN_ACCESS_TOKEN_TTL" => Some(ttl.to_owned()),
+            "BUYIN_DATABASE_URL" => Some("sqlite::memory:".into()),
+            _ => None,
+        })
+        .map(|(c, _)| c.access_token_ttl.as_secs())
+    };
+    assert_eq!(config("900").ok(), Some(900));
+    assert_eq!(config("15m").ok(), Some(900));
+    assert_eq!(config("1h").ok(), Some(3600));
+}

@@ -1,0 +1,266 @@
+//! Every error is problem+json, including the framework's own; bad input is a clear 4xx.
+
+use actix_web::{HttpResponse, http::Method, web};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(
+            Method::POST,
+            "/api/v1/auth/register",
+            &[JSON],
+            r#"{"email": "#,
+        )
+        .await;
+    res.assert_problem(400, "malformed_json");
+}
+
+#[actix_web::test]
+async fn a_body_that_is_not_json_is_a_415_problem() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[("content-type", "text/plain")],
+            "hello",
+        )
+        .await;
+    res.assert_problem(415, "unsupported_media_type");
+    let none = app.raw(Method::POST, "/api/v1/auth/login", &[], "{}").await;
+    none.assert_problem(415, "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn unknown_fields_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "a@example.org", "password": PASSWORD, "display_name": "A", "is_admin": true}),
+        )
+        .await;
+    res.assert_problem(400, "invalid_body");
+    assert!(
+        res.body["detail"].as_str().unwrap().contains("is_admin"),
+        "{}",
+        res.body
+    );
+}
+
+#[actix_web::test]
+async fn wrong_types_and_missing_fields_are_400_naming_the_field() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": 42, "password": PASSWORD}),
+        )
+        .await;
+    res.assert_problem(400, "invalid_body");
+    assert_eq!(res.error_fields(), ["email"]);
+
+    let missing = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "a@example.org"}),
+        )
+        .await;
+    missing.assert_problem(400, "invalid_body");
+    assert!(
+        missing.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("password")
+    );
+
+    let not_an_object = app.post("/api/v1/auth/login", None, json!(["a"])).await;
+    not_an_object.assert_problem(400, "invalid_body");
+}
+
+#[actix_web::test]
+async fn nul_bytes_are_refused_in_every_string() {
+    let app = spawn_app().await;
+    let res = app
+        .register("ada@example.org", PASSWORD, "Ada\u{0}Lovelace")
+        .await;
+    res.assert_problem(400, "nul_byte");
+    assert_eq!(res.error_fields(), ["display_name"]);
+
+    let in_password = app
+        .login("ada@example.org", "pass\u{0}word-long-enough")
+        .await;
+    in_password.assert_problem(400, "nul_byte");
+    assert_eq!(in_password.error_fields(), ["password"]);
+}
+
+#[actix_web::test]
+async fn a_body_over_64_kib_is_a_413_problem() {
+    let app = spawn_app().await;
+    let big = format!(
+        r#"{{"email": "a@example.org", "password": "{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    let res = app
+        .raw(Method::POST, "/api/v1/auth/login", &[JSON], big)
+        .await;
+    res.assert_problem(413, "payload_too_large");
+}
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    app.get("/api/v1/nothing-here", None)
+        .await
+        .assert_problem(404, "route_not_found");
+    app.get("/", None)
+        .await
+        .assert_problem(404, "route_not_found");
+}
+
+#[actix_web::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let res = app.request(Method::DELETE, "/api/v1/me", None, None).await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow"), Some("GET"));
+    let res = app.get("/api/v1/auth/login", None).await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow"), Some("POST"));
+}
+
+fn panicking_route(cfg: &mut web::ServiceConfig) {
+    async fn boom() -> HttpResponse {
+        panic!("secret detail that must stay in the log");
+    }
+    cfg.route("/test/panic", web::get().to(boom));
+}
+
+#[actix_web::test]
+async fn a_panicking_handler_is_a_generic_500_problem() {
+    let app = spawn_app_with(&[], panicking_route).await;
+    let res = app.get("/test/panic", None).await;
+    res.assert_problem(500, "internal_error");
+    assert!(
+        !String::from_utf8_lossy(&res.raw).contains("secret"),
+        "the cause stays in the log"
+    );
+    assert!(res.header("x-request-id").is_some());
+    // The server keeps serving.
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_request_id_is_echoed_or_generated() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(Method::GET, "/healthz", &[("x-request-id", "abc-123")], "")
+        .await;
+    assert_eq!(res.header("x-request-id"), Some("abc-123"));
+    let generated = app.get("/healthz", None).await;
+    assert!(
+        generated
+            .header("x-request-id")
+            .is_some_and(|id| id.len() == 36)
+    );
+    let hostile = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", "a b<script>")],
+            "",
+        )
+        .await;
+    assert_ne!(
+        hostile.header("x-request-id"),
+        Some("a b<script>"),
+        "unsafe ids are replaced"
+    );
+}
+
+#[actix_web::test]
+async fn responses_carry_no_store_and_nosniff() {
+    let app = spawn_app().await;
+    for res in [
+        app.get("/api/v1/me", None).await,
+        app.get("/healthz", None).await,
+    ] {
+        assert_eq!(res.header("cache-control"), Some("no-store"));
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    }
+}
+
+#[actix_web::test]
+async fn cors_is_off_unless_origins_are_configured() {
+    let app = spawn_app().await;
+    let res = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.org")],
+            "",
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("access-control-allow-origin").is_none());
+
+    let app = spawn_app_with(&[("BUYIN_CORS_ORIGINS", "https://app.example.org")], |_| {}).await;
+    let allowed = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.org")],
+            "",
+        )
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example.org")
+    );
+    let preflight = app
+        .raw(
+            Method::OPTIONS,
+            "/api/v1/me",
+            &[
+                ("origin", "https://app.example.org"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "authorization"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://app.example.org")
+    );
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_is_a_503_problem_with_retry_after() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    app.state.db.close_by_ref().await.unwrap();
+    let res = app.get("/api/v1/me", Some(&ada.access_token)).await;
+    res.assert_problem(503, "service_unavailable");
+    assert!(res.header("retry-after").is_some());
+    let login = app.login(&ada.email, PASSWORD).await;
+    login.assert_problem(503, "service_unavailable");
+    app.get("/readyz", None)
+        .await
+        .assert_problem(503, "service_unavailable");
+    assert_eq!(
+        app.get("/healthz", None).await.status,
+        200,
+        "liveness needs no database"
+    );
+}

@@ -1,0 +1,77 @@
+//! The committed OpenAPI document is the contract: it must match what the code generates and
+//! what the server serves.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+
+fn generated() -> Value {
+    serde_json::to_value(buyin::openapi::document()).unwrap()
+}
+
+#[test]
+fn the_committed_openapi_document_is_up_to_date() {
+    let generated = serde_json::to_string_pretty(&generated()).unwrap() + "\n";
+    if std::env::var_os("BUYIN_UPDATE_OPENAPI").is_some() {
+        std::fs::write(COMMITTED, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date. Regenerate it with:\n\n    \
+         cargo run -- openapi > openapi/openapi.json\n\n\
+         (or BUYIN_UPDATE_OPENAPI=1 cargo test openapi) and commit the result."
+    );
+}
+
+#[actix_web::test]
+async fn the_server_serves_the_same_document() {
+    let app = spawn_app().await;
+    let res = app.get("/openapi.json", None).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, generated());
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_every_response_has_a_description() {
+    let doc = generated();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            if path.starts_with("/api/") {
+                for status in ["500", "503"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+            if op.get("security").is_some() {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} documents 401"
+                );
+            }
+            for (status, response) in responses {
+                let described = response.get("$ref").is_some()
+                    || response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty());
+                assert!(described, "{method} {path} {status} has a description");
+            }
+        }
+    }
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["scheme"], "bearer");
+}
