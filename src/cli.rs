@@ -39,9 +39,9 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi = command {
-        return match serde_json::to_string_pretty(&openapi::document()) {
+        return match openapi::document_json() {
             Ok(json) => {
-                println!("{json}");
+                print!("{json}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -65,6 +65,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
     complete(doc)
 }
 
+/// The document as `buyin openapi` prints it and `openapi/openapi.json` stores it.
+pub fn document_json() -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&document()).map(|json| json + "\n")
+}
+
 /// The shared problem responses, referenced from each operation by rule.
 const COMMON: [(&str, &str, &str); 7] = [
     (
