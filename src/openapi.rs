@@ -27,6 +27,10 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),
+        (name = "organisations", description = "The client organisations; their members are its staff"),
+        (name = "projects", description = "Implementations inside an organisation"),
+        (name = "project members", description = "Participation: staff and consultants"),
+        (name = "events", description = "The append-only audit log and integration feed"),
         (name = "operations", description = "Health and readiness probes"),
     )
 )]

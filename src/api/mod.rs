@@ -2,13 +2,24 @@
 //! No business rules live here.
 
 pub mod auth;
+pub mod common;
+pub mod events;
 pub mod extract;
 pub mod fallback;
+pub mod members;
 pub mod middleware;
 pub mod ops;
+pub mod orgs;
+pub mod projects;
 
 /// Registers every route; used by the server and by the OpenAPI generator alike.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(ops::configure)
-        .service(utoipa_actix_web::scope("/api/v1").configure(auth::configure));
+    cfg.configure(ops::configure).service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::configure)
+            .configure(orgs::configure)
+            .configure(projects::configure)
+            .configure(members::configure)
+            .configure(events::configure),
+    );
 }

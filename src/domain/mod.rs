@@ -1,8 +1,11 @@
 //! Value types parsed at the edge and shared by every layer: once a request has become one of
 //! these, the rule it encodes holds everywhere behind it.
 
+mod roles;
+pub mod text;
 mod user;
 
+pub use roles::{OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};
 
 /// NUL bytes are refused in every string: PostgreSQL cannot store them, and no legitimate

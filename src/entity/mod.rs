@@ -1,6 +1,11 @@
 //! sea-orm entities: the tables as the code sees them. They never leave the repository and
 //! service layers; handlers speak DTOs.
 
+pub mod event;
+pub mod org;
+pub mod org_member;
+pub mod project;
+pub mod project_member;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

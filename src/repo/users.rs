@@ -79,3 +79,7 @@ pub async fn reset_failed_logins(db: &impl ConnectionTrait, id: Uuid) -> Result<
         .await?;
     Ok(())
 }
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}

@@ -1,8 +1,13 @@
 //! Business rules: authorisation, invariants, transactions. Handlers call exactly one function
 //! here; these call the repositories.
 
+pub mod access;
 pub mod auth;
+pub mod events;
+pub mod members;
+pub mod orgs;
 pub mod password;
+pub mod projects;
 pub mod tokens;
 
 use sea_orm::DatabaseConnection;

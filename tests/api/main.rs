@@ -4,10 +4,16 @@
 //! SQLite file by default, or a new PostgreSQL database when `BUYIN_TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod world;
 
 mod auth;
+mod authz;
 mod config;
 mod errors;
+mod events;
+mod members;
 mod openapi;
 mod operations;
+mod orgs;
+mod projects;
 mod tokens;

@@ -1,0 +1,132 @@
+//! Shared edge types: pagination, the page envelope, `If-Match`.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{error::ApiError, repo::PageRequest};
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 100;
+
+/// One page of a list. `next_cursor` is null on the last page.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `?cursor=` to get the next page.
+    pub next_cursor: Option<String>,
+}
+
+fn bad_query(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, detail)
+}
+
+pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(bad_query(
+            "invalid_query_parameter",
+            "`limit` must be from 1 to 100.",
+        )),
+    }
+}
+
+/// A keyset page request from `?limit=&cursor=`. A cursor is opaque to clients; it names the
+/// list it belongs to (`kind`), so one from another list is refused rather than misread.
+pub fn page(
+    kind: &str,
+    limit_param: Option<u64>,
+    cursor: Option<&str>,
+) -> Result<PageRequest, ApiError> {
+    let limit = limit(limit_param)?;
+    let after = match cursor {
+        None | Some("") => None,
+        Some(cursor) => Some(decode_cursor(kind, cursor).ok_or_else(|| {
+            bad_query(
+                "invalid_cursor",
+                "`cursor` is not a cursor this list handed out.",
+            )
+        })?),
+    };
+    Ok(PageRequest { limit, after })
+}
+
+fn decode_cursor(kind: &str, cursor: &str) -> Option<Uuid> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (found_kind, id) = text.split_once(':')?;
+    (found_kind == kind).then(|| id.parse().ok()).flatten()
+}
+
+pub fn encode_cursor(kind: &str, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+/// Builds the page envelope: maps the rows and, when more exist, the cursor after the last.
+pub fn envelope<R, T: ToSchema>(
+    kind: &str,
+    (rows, more): (Vec<R>, bool),
+    id_of: impl Fn(&R) -> Uuid,
+    map: impl Fn(R) -> T,
+) -> Page<T> {
+    let next_cursor = if more {
+        rows.last().map(|r| encode_cursor(kind, id_of(r)))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(map).collect(),
+        next_cursor,
+    }
+}
+
+/// Refuses a NUL byte in a query string value, as in bodies.
+pub fn text_param(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if crate::domain::has_nul(&v) => Err(ApiError::BadRequest {
+            code: "nul_byte",
+            detail: "Strings must not contain NUL bytes.".into(),
+            errors: vec![crate::error::FieldError::new(
+                name,
+                "must not contain NUL bytes",
+            )],
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The raw `If-Match` header, if sent; the service compares it with the current version.
+pub struct IfMatch(pub Option<String>);
+
+impl IfMatch {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            match value {
+                None => Ok(IfMatch(None)),
+                Some(Ok(v)) => Ok(IfMatch(Some(v))),
+                Some(Err(_)) => Err(ApiError::bad_request(
+                    "invalid_if_match",
+                    "`If-Match` is not valid ASCII.",
+                )),
+            }
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! `/orgs`: organisations, their members and their event log.
+
+use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{
+    common::{Page, envelope, page},
+    extract::{ApiJson, AuthUser},
+};
+use crate::{
+    domain::OrgRole,
+    entity::{org, org_member, user},
+    error::{ApiError, Problem},
+    service::{
+        AppState,
+        orgs::{self, AddOrgMember, CreateOrg, UpdateOrg, UpdateOrgMember},
+    },
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_org)
+        .service(list_orgs)
+        .service(get_org)
+        .service(update_org)
+        .service(list_members)
+        .service(add_member)
+        .service(get_member)
+        .service(update_member)
+        .service(remove_member);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    /// The caller's role in this organisation.
+    pub my_role: OrgRole,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn org_response(org: org::Model, my_role: OrgRole) -> OrgResponse {
+    OrgResponse {
+        id: org.id,
+        name: org.name,
+        slug: org.slug,
+        my_role,
+        version: org.version,
+        created_at: org.created_at,
+        updated_at: org.updated_at,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgMemberResponse {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub role: OrgRole,
+    pub joined_at: DateTime<Utc>,
+}
+
+fn member_response((member, user): (org_member::Model, user::Model)) -> OrgMemberResponse {
+    OrgMemberResponse {
+        user_id: user.id,
+        display_name: user.display_name,
+        email: user.email,
+        role: member.role,
+        joined_at: member.created_at,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// 1 to 100 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Create an organisation; the caller becomes its admin.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    request_body = CreateOrg,
+    responses(
+        (status = 201, description = "Created.", body = OrgResponse,
+            headers(("Location" = String, description = "The new organisation."))),
+        (status = 409, description = "The slug is taken.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orgs")]
+async fn create_org(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    ApiJson(body): ApiJson<CreateOrg>,
+) -> Result<HttpResponse, ApiError> {
+    let org = orgs::create(&state, &caller, body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/orgs/{}", org.id)))
+        .json(org_response(org, OrgRole::Admin)))
+}
+
+/// The organisations the caller is a member of.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "One page.", body = Page<OrgResponse>))
+)]
+#[get("/orgs")]
+async fn list_orgs(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<OrgResponse>>, ApiError> {
+    let request = page("orgs", query.limit, query.cursor.as_deref())?;
+    let rows = orgs::list(&state, &caller, request).await?;
+    Ok(web::Json(envelope(
+        "orgs",
+        rows,
+        |(o, _)| o.id,
+        |(o, r)| org_response(o, r),
+    )))
+}
+
+/// One organisation (members only).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path)),
+    responses((status = 200, description = "The organisation.", body = OrgResponse))
+)]
+#[get("/orgs/{org_id}")]
+async fn get_org(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<web::Json<OrgResponse>, ApiError> {
+    let access = orgs::get(&state, &caller, path.into_inner()).await?;
+    Ok(web::Json(org_response(access.org, access.role)))
+}
+
+/// Rename an organisation or change its slug (admins).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path)),
+    request_body = UpdateOrg,
+    responses(
+        (status = 200, description = "Updated.", body = OrgResponse),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/orgs/{org_id}")]
+async fn update_org(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<UpdateOrg>,
+) -> Result<web::Json<OrgResponse>, ApiError> {
+    let access = orgs::update(&state, &caller, path.into_inner(), body).await?;
+    Ok(web::Json(org_response(access.org, access.role)))
+}
+
+/// The organisation's members: its staff (members only).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ListQuery),
+    responses((status = 200, description = "One page.", body = Page<OrgMemberResponse>))
+)]
+#[get("/orgs/{org_id}/members")]
+async fn list_members(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<Page<OrgMemberResponse>>, ApiError> {
+    let request = page("org_members", query.limit, query.cursor.as_deref())?;
+    let rows = orgs::list_members(&state, &caller, path.into_inner(), request).await?;
+    Ok(web::Json(envelope(
+        "org_members",
+        rows,
+        |(m, _)| m.user_id,
+        member_response,
+    )))
+}
+
+/// Add an existing account to the organisation (admins).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path)),
+    request_body = AddOrgMember,
+    responses(
+        (status = 201, description = "Added.", body = OrgMemberResponse,
+            headers(("Location" = String, description = "The new membership."))),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member, or an active consultant on the organisation's projects.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/orgs/{org_id}/members")]
+async fn add_member(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<AddOrgMember>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = path.into_inner();
+    let added = orgs::add_member(&state, &caller, org_id, body).await?;
+    let location = format!("/api/v1/orgs/{org_id}/members/{}", added.1.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(member_response(added)))
+}
+
+/// One member of the organisation (members only).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 200, description = "The membership.", body = OrgMemberResponse))
+)]
+#[get("/orgs/{org_id}/members/{user_id}")]
+async fn get_member(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<OrgMemberResponse>, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    Ok(web::Json(member_response(
+        orgs::get_member(&state, &caller, org_id, user_id).await?,
+    )))
+}
+
+/// Change a member's role (admins). The last admin cannot be demoted.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    request_body = UpdateOrgMember,
+    responses(
+        (status = 200, description = "Updated.", body = OrgMemberResponse),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave the organisation without an admin.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/orgs/{org_id}/members/{user_id}")]
+async fn update_member(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<UpdateOrgMember>,
+) -> Result<web::Json<OrgMemberResponse>, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    let updated = orgs::update_member(&state, &caller, org_id, user_id, body).await?;
+    Ok(web::Json(member_response(updated)))
+}
+
+/// Remove someone from the organisation (admins). Ends their staff participations.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last admin, or the only staff lead of a project (named in `detail`).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/orgs/{org_id}/members/{user_id}")]
+async fn remove_member(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    orgs::remove_member(&state, &caller, org_id, user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,47 @@
+//! The enums of the product vocabulary, shared by entities, services and DTOs.
+
+use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An organisation member's role.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum OrgRole {
+    #[sea_orm(string_value = "admin")]
+    Admin,
+    #[sea_orm(string_value = "member")]
+    Member,
+}
+
+/// A project participant's side: the organisation's own `staff`, or outside `consultant`s.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectRole {
+    #[sea_orm(string_value = "staff")]
+    Staff,
+    #[sea_orm(string_value = "consultant")]
+    Consultant,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    #[sea_orm(string_value = "planning")]
+    Planning,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "hypercare")]
+    Hypercare,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}

@@ -1,0 +1,112 @@
+//! Free-text fields: names, descriptions, external ids.
+
+use crate::error::FieldError;
+
+/// A required name: trimmed, 1 to 200 characters, no control characters.
+pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    bounded(field, value, 200)?;
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional text up to `max` characters; blank becomes `None`.
+pub fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => bounded(field, value, max).map(|()| Some(value.to_owned())),
+    }
+}
+
+fn bounded(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    if value.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A URL-safe organisation handle: 2 to 64 of `a-z`, `0-9` and `-`, not starting or ending
+/// with `-`.
+pub fn slug(raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim().to_lowercase();
+    let ok = (2..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            "slug",
+            "must be 2 to 64 characters of a-z, 0-9 and '-'",
+        ))
+    }
+}
+
+/// A slug made from a name: "Acme Association" → "acme-association".
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    let mut out: String = out.chars().take(48).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.len() < 2 { "org".to_owned() } else { out }
+}
+
+/// Weekly commitment in hours: 0 to 80 in quarter hours. Stored as whole quarter hours.
+pub fn weekly_quarter_hours(hours: f64) -> Result<i32, FieldError> {
+    let quarters = hours * 4.0;
+    if !(0.0..=80.0).contains(&hours) || quarters.fract() != 0.0 {
+        return Err(FieldError::new(
+            "weekly_hours",
+            "must be between 0 and 80 in quarter hours (e.g. 7.5)",
+        ));
+    }
+    Ok(quarters as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_come_from_names() {
+        assert_eq!(
+            slugify("Acme Association of Widgets!"),
+            "acme-association-of-widgets"
+        );
+        assert_eq!(slugify("!!"), "org");
+    }
+
+    #[test]
+    fn weekly_hours_are_quarter_hours_from_0_to_80() {
+        assert_eq!(weekly_quarter_hours(7.5), Ok(30));
+        assert_eq!(weekly_quarter_hours(0.0), Ok(0));
+        assert_eq!(weekly_quarter_hours(80.0), Ok(320));
+        assert!(weekly_quarter_hours(80.25).is_err());
+        assert!(weekly_quarter_hours(-0.25).is_err());
+        assert!(weekly_quarter_hours(1.1).is_err());
+    }
+}

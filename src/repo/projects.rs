@@ -1,0 +1,314 @@
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Asterisk, Expr, JoinType, Query},
+};
+use uuid::Uuid;
+
+use super::{PageRequest, into_page};
+use crate::{
+    domain::{OrgRole, ProjectRole, ProjectStatus},
+    entity::{org_member, project, project_member},
+};
+
+/// Everything a new project row holds.
+pub struct NewProject {
+    pub org_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub system_name: Option<String>,
+    pub status: ProjectStatus,
+    pub start_date: Option<NaiveDate>,
+    pub go_live_date: Option<NaiveDate>,
+    pub consultant_exit_date: Option<NaiveDate>,
+    pub external_id: Option<String>,
+    pub external_source: Option<String>,
+}
+
+pub async fn insert_project(
+    db: &impl ConnectionTrait,
+    new: NewProject,
+) -> Result<project::Model, DbErr> {
+    let now = Utc::now();
+    project::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(new.org_id),
+        name: Set(new.name),
+        description: Set(new.description),
+        system_name: Set(new.system_name),
+        status: Set(new.status),
+        start_date: Set(new.start_date),
+        go_live_date: Set(new.go_live_date),
+        consultant_exit_date: Set(new.consultant_exit_date),
+        external_id: Set(new.external_id),
+        external_source: Set(new.external_source),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+/// A project as one user may see it: the row, their active participation (if any) and their
+/// role in its organisation (if any).
+pub struct ProjectForUser {
+    pub project: project::Model,
+    pub member_role: Option<ProjectRole>,
+    pub member_is_lead: bool,
+    pub org_role: Option<OrgRole>,
+}
+
+/// Finds a project only if `user_id` may see it (an active participant, or an admin of its
+/// organisation): access is decided in the query, so a hidden project is simply not found.
+/// One round trip.
+pub async fn find_project_for_user(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<ProjectForUser>, DbErr> {
+    let pm = Alias::new("pm");
+    let om = Alias::new("om");
+    let select = Query::select()
+        .column((project::Entity, Asterisk))
+        .expr_as(
+            Expr::col((pm.clone(), project_member::Column::Role)),
+            Alias::new("member_role"),
+        )
+        .expr_as(
+            Expr::col((pm.clone(), project_member::Column::IsLead)),
+            Alias::new("member_is_lead"),
+        )
+        .expr_as(
+            Expr::col((om.clone(), org_member::Column::Role)),
+            Alias::new("org_role"),
+        )
+        .from(project::Entity)
+        .join_as(
+            JoinType::LeftJoin,
+            project_member::Entity,
+            pm.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((pm.clone(), project_member::Column::ProjectId))
+                        .equals((project::Entity, project::Column::Id)),
+                )
+                .add(Expr::col((pm.clone(), project_member::Column::UserId)).eq(user_id))
+                .add(Expr::col((pm.clone(), project_member::Column::LeftAt)).is_null()),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            org_member::Entity,
+            om.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((om.clone(), org_member::Column::OrgId))
+                        .equals((project::Entity, project::Column::OrgId)),
+                )
+                .add(Expr::col((om.clone(), org_member::Column::UserId)).eq(user_id)),
+        )
+        .and_where(Expr::col((project::Entity, project::Column::Id)).eq(project_id))
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((pm.clone(), project_member::Column::Id)).is_not_null())
+                .add(Expr::col((om.clone(), org_member::Column::Role)).eq(OrgRole::Admin)),
+        )
+        .to_owned();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ProjectForUser {
+        project: project::Model::from_query_result(&row, "")?,
+        member_role: row.try_get("", "member_role")?,
+        member_is_lead: row
+            .try_get::<Option<bool>>("", "member_is_lead")?
+            .unwrap_or(false),
+        org_role: row.try_get("", "org_role")?,
+    }))
+}
+
+/// Filters of `GET /projects`.
+#[derive(Default)]
+pub struct ProjectFilter {
+    pub org_id: Option<Uuid>,
+    pub status: Option<ProjectStatus>,
+    pub external_source: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// The projects `user_id` may see, in id order (UUIDv7, so creation order), one keyset page.
+pub async fn list_projects_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    filter: ProjectFilter,
+    page: PageRequest,
+) -> Result<(Vec<project::Model>, bool), DbErr> {
+    let member_of = Query::select()
+        .column(project_member::Column::ProjectId)
+        .from(project_member::Entity)
+        .and_where(Expr::col(project_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(project_member::Column::LeftAt).is_null())
+        .to_owned();
+    let admin_of = Query::select()
+        .column(org_member::Column::OrgId)
+        .from(org_member::Entity)
+        .and_where(Expr::col(org_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(org_member::Column::Role).eq(OrgRole::Admin))
+        .to_owned();
+    let mut query = project::Entity::find()
+        .filter(
+            Condition::any()
+                .add(project::Column::Id.in_subquery(member_of))
+                .add(project::Column::OrgId.in_subquery(admin_of)),
+        )
+        .order_by_asc(project::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(project::Column::Id.gt(after));
+    }
+    if let Some(org_id) = filter.org_id {
+        query = query.filter(project::Column::OrgId.eq(org_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(project::Column::Status.eq(status));
+    }
+    if let Some(source) = filter.external_source {
+        query = query.filter(project::Column::ExternalSource.eq(source));
+    }
+    if let Some(id) = filter.external_id {
+        query = query.filter(project::Column::ExternalId.eq(id));
+    }
+    Ok(into_page(query.all(db).await?, page.limit))
+}
+
+/// Writes `changed` only if the row is still at `expected_version`; `None` means it moved on.
+pub async fn update_project_if_version(
+    db: &impl ConnectionTrait,
+    changed: project::Model,
+    expected_version: i32,
+) -> Result<Option<project::Model>, DbErr> {
+    let result = project::Entity::update_many()
+        .col_expr(project::Column::Name, Expr::value(changed.name.clone()))
+        .col_expr(
+            project::Column::Description,
+            Expr::value(changed.description.clone()),
+        )
+        .col_expr(
+            project::Column::SystemName,
+            Expr::value(changed.system_name.clone()),
+        )
+        .col_expr(project::Column::Status, Expr::value(changed.status))
+        .col_expr(project::Column::StartDate, Expr::value(changed.start_date))
+        .col_expr(
+            project::Column::GoLiveDate,
+            Expr::value(changed.go_live_date),
+        )
+        .col_expr(
+            project::Column::ConsultantExitDate,
+            Expr::value(changed.consultant_exit_date),
+        )
+        .col_expr(
+            project::Column::ExternalId,
+            Expr::value(changed.external_id.clone()),
+        )
+        .col_expr(
+            project::Column::ExternalSource,
+            Expr::value(changed.external_source.clone()),
+        )
+        .col_expr(project::Column::Version, Expr::value(expected_version + 1))
+        .col_expr(project::Column::UpdatedAt, Expr::value(changed.updated_at))
+        .filter(project::Column::Id.eq(changed.id))
+        .filter(project::Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok((result.rows_affected == 1).then(|| project::Model {
+        version: expected_version + 1,
+        ..changed
+    }))
+}
+
+pub async fn delete_project_if_version(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    expected_version: i32,
+) -> Result<bool, DbErr> {
+    let result = project::Entity::delete_many()
+        .filter(project::Column::Id.eq(project_id))
+        .filter(project::Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Active staff-lead participations of `user_id` whose removal would leave their project
+/// without one: the names of those projects in `org_id`.
+pub async fn projects_led_only_by(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<project::Model>, DbErr> {
+    let other_lead = Query::select()
+        .expr(Expr::val(1))
+        .from_as(project_member::Entity, Alias::new("other"))
+        .and_where(
+            Expr::col((Alias::new("other"), project_member::Column::ProjectId))
+                .equals((project::Entity, project::Column::Id)),
+        )
+        .and_where(Expr::col((Alias::new("other"), project_member::Column::IsLead)).eq(true))
+        .and_where(Expr::col((Alias::new("other"), project_member::Column::LeftAt)).is_null())
+        .and_where(Expr::col((Alias::new("other"), project_member::Column::UserId)).ne(user_id))
+        .to_owned();
+    let led_by_user = Query::select()
+        .column(project_member::Column::ProjectId)
+        .from(project_member::Entity)
+        .and_where(Expr::col(project_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(project_member::Column::IsLead).eq(true))
+        .and_where(Expr::col(project_member::Column::LeftAt).is_null())
+        .to_owned();
+    project::Entity::find()
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project::Column::Id.in_subquery(led_by_user))
+        .filter(Expr::exists(other_lead).not())
+        .order_by_asc(project::Column::Name)
+        .all(db)
+        .await
+}
+
+/// Projects of `org_id` on which `user_id` is an active consultant.
+pub async fn projects_consulted_by(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<project::Model>, DbErr> {
+    let consulting = Query::select()
+        .column(project_member::Column::ProjectId)
+        .from(project_member::Entity)
+        .and_where(Expr::col(project_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(project_member::Column::Role).eq(ProjectRole::Consultant))
+        .and_where(Expr::col(project_member::Column::LeftAt).is_null())
+        .to_owned();
+    project::Entity::find()
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project::Column::Id.in_subquery(consulting))
+        .order_by_asc(project::Column::Name)
+        .all(db)
+        .await
+}
+
+/// Serialises changes to one project's participations (PostgreSQL row lock until commit), so
+/// checks like "another staff lead remains" cannot race. SQLite has a single writer already.
+pub async fn lock_for_update(db: &impl ConnectionTrait, project_id: Uuid) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        project::Entity::find_by_id(project_id)
+            .select_only()
+            .column(project::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,419 @@
+//! Organisations and their members.
+
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    AppState,
+    access::{OrgAccess, org_access},
+    auth::CurrentUser,
+    events::record,
+};
+use crate::{
+    domain::{Email, OrgRole, ProjectRole, text},
+    entity::{org, org_member, project, user},
+    error::{ApiError, FieldError},
+    repo::{PageRequest, orgs, project_members, projects, users},
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    /// 1 to 200 characters.
+    #[schema(example = "Acme Association")]
+    pub name: String,
+    /// URL handle; made from the name when omitted.
+    #[schema(example = "acme-association")]
+    pub slug: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrg {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddOrgMember {
+    #[schema(example = "bob@example.org")]
+    pub email: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub role: OrgRole,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgMember {
+    pub role: OrgRole,
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::conflict("slug_taken", "Another organisation already uses this slug.")
+}
+
+fn map_slug_conflict(err: sea_orm::DbErr) -> ApiError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => slug_taken(),
+        _ => err.into(),
+    }
+}
+
+pub fn org_snapshot(org: &org::Model) -> serde_json::Value {
+    json!({"name": org.name, "slug": org.slug})
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &CurrentUser,
+    input: CreateOrg,
+) -> Result<org::Model, ApiError> {
+    let name = text::name("name", &input.name).map_err(|e| ApiError::Validation(vec![e]))?;
+    let txn = state.db.begin().await?;
+    let slug = match input.slug {
+        Some(slug) => {
+            let slug = text::slug(&slug).map_err(|e| ApiError::Validation(vec![e]))?;
+            if orgs::slug_exists(&txn, &slug).await? {
+                return Err(slug_taken());
+            }
+            slug
+        }
+        None => {
+            let base = text::slugify(&name);
+            if orgs::slug_exists(&txn, &base).await? {
+                let mut suffix = [0u8; 3];
+                rand::rng().fill_bytes(&mut suffix);
+                format!(
+                    "{base}-{}",
+                    suffix
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                )
+            } else {
+                base
+            }
+        }
+    };
+    let org = orgs::insert_org(&txn, name, slug)
+        .await
+        .map_err(map_slug_conflict)?;
+    orgs::insert_member(&txn, org.id, caller.id, OrgRole::Admin).await?;
+    record(
+        &txn,
+        caller,
+        org.id,
+        None,
+        "org.created",
+        org.id,
+        org_snapshot(&org),
+    )
+    .await?;
+    record(
+        &txn,
+        caller,
+        org.id,
+        None,
+        "org.member_added",
+        caller.id,
+        json!({"user_id": caller.id, "role": OrgRole::Admin}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &CurrentUser,
+    page: PageRequest,
+) -> Result<(Vec<(org::Model, OrgRole)>, bool), ApiError> {
+    Ok(orgs::list_orgs_for_user(&state.db, caller.id, page).await?)
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+) -> Result<OrgAccess, ApiError> {
+    org_access(&state.db, caller, org_id).await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    input: UpdateOrg,
+) -> Result<OrgAccess, ApiError> {
+    let access = org_access(&state.db, caller, org_id).await?;
+    access.require_admin()?;
+    let mut errors = Vec::new();
+    let name = match input.name.as_deref().map(|n| text::name("name", n)) {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            errors.push(e);
+            String::new()
+        }
+        None => access.org.name.clone(),
+    };
+    let slug = match input.slug.as_deref().map(text::slug) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            errors.push(e);
+            String::new()
+        }
+        None => access.org.slug.clone(),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    if slug != access.org.slug && orgs::slug_exists(&txn, &slug).await? {
+        return Err(slug_taken());
+    }
+    let before = org_snapshot(&access.org);
+    let org = orgs::update_org(&txn, access.org, name, slug)
+        .await
+        .map_err(map_slug_conflict)?;
+    let changes = super::events::changes(&before, &org_snapshot(&org));
+    record(
+        &txn,
+        caller,
+        org.id,
+        None,
+        "org.updated",
+        org.id,
+        json!({"changes": changes}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(OrgAccess {
+        org,
+        role: access.role,
+    })
+}
+
+/// Resolves `{email | user_id}` to an existing account (422 naming the field otherwise).
+pub async fn resolve_user(
+    db: &impl ConnectionTrait,
+    email: Option<&str>,
+    user_id: Option<Uuid>,
+) -> Result<user::Model, ApiError> {
+    match (email, user_id) {
+        (Some(email), None) => users::find_by_email(db, &Email::normalise(email))
+            .await?
+            .ok_or_else(|| ApiError::invalid("email", "no account has this email")),
+        (None, Some(id)) => users::find_by_id(db, id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("user_id", "no account has this id")),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "email",
+            "give exactly one of `email` and `user_id`",
+        )])),
+    }
+}
+
+pub async fn list_members(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<(org_member::Model, user::Model)>, bool), ApiError> {
+    org_access(&state.db, caller, org_id).await?;
+    Ok(orgs::list_members(&state.db, org_id, page).await?)
+}
+
+fn project_names(projects: &[project::Model]) -> String {
+    projects
+        .iter()
+        .map(|p| format!("\"{}\"", p.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn add_member(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    input: AddOrgMember,
+) -> Result<(org_member::Model, user::Model), ApiError> {
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let txn = state.db.begin().await?;
+    let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
+    if orgs::find_member(&txn, org_id, user.id).await?.is_some() {
+        return Err(ApiError::conflict(
+            "already_member",
+            "This user is already a member of the organisation.",
+        ));
+    }
+    // Staff are exactly the organisation's members: someone consulting on its projects must
+    // leave those participations before joining, or they would be counted on both sides.
+    let consulting = projects::projects_consulted_by(&txn, org_id, user.id).await?;
+    if !consulting.is_empty() {
+        return Err(ApiError::conflict(
+            "active_consultant",
+            format!(
+                "This user is an active consultant on {}; remove them from those projects first.",
+                project_names(&consulting)
+            ),
+        ));
+    }
+    let member = orgs::insert_member(&txn, org_id, user.id, input.role)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+                "already_member",
+                "This user is already a member of the organisation.",
+            ),
+            _ => err.into(),
+        })?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "org.member_added",
+        user.id,
+        json!({"user_id": user.id, "role": input.role}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((member, user))
+}
+
+fn last_admin() -> ApiError {
+    ApiError::conflict(
+        "last_admin",
+        "An organisation must keep at least one admin.",
+    )
+}
+
+fn member_not_found() -> ApiError {
+    ApiError::not_found(
+        "member_not_found",
+        "This user is not a member of the organisation.",
+    )
+}
+
+pub async fn update_member(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    user_id: Uuid,
+    input: UpdateOrgMember,
+) -> Result<(org_member::Model, user::Model), ApiError> {
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let txn = state.db.begin().await?;
+    orgs::lock_for_update(&txn, org_id).await?;
+    let (member, user) = orgs::find_member(&txn, org_id, user_id)
+        .await?
+        .ok_or_else(member_not_found)?;
+    if member.role == input.role {
+        return Ok((member, user));
+    }
+    if !orgs::update_member_role(&txn, org_id, user_id, input.role).await? {
+        return Err(last_admin());
+    }
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "org.member_updated",
+        user_id,
+        json!({"changes": {"role": {"from": member.role, "to": input.role}}}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((
+        org_member::Model {
+            role: input.role,
+            ..member
+        },
+        user,
+    ))
+}
+
+/// Removes someone from the organisation, ending their staff participations. Refused when it
+/// would leave the organisation without an admin or a project without a staff lead.
+pub async fn remove_member(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let txn = state.db.begin().await?;
+    orgs::lock_for_update(&txn, org_id).await?;
+    orgs::find_member(&txn, org_id, user_id)
+        .await?
+        .ok_or_else(member_not_found)?;
+    let orphaned = projects::projects_led_only_by(&txn, org_id, user_id).await?;
+    if !orphaned.is_empty() {
+        return Err(ApiError::conflict(
+            "last_staff_lead",
+            format!(
+                "This user is the only staff lead of {}; name another lead first.",
+                project_names(&orphaned)
+            ),
+        ));
+    }
+    if !orgs::delete_member(&txn, org_id, user_id).await? {
+        return Err(last_admin());
+    }
+    let ended = project_members::end_in_org(
+        &txn,
+        org_id,
+        user_id,
+        ProjectRole::Staff,
+        chrono::Utc::now(),
+    )
+    .await?;
+    for participation in &ended {
+        record(
+            &txn,
+            caller,
+            org_id,
+            Some(participation.project_id),
+            "member.removed",
+            user_id,
+            json!({"user_id": user_id, "role": participation.role, "reason": "left_organisation"}),
+        )
+        .await?;
+    }
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "org.member_removed",
+        user_id,
+        json!({"user_id": user_id}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn get_member(
+    state: &AppState,
+    caller: &CurrentUser,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<(org_member::Model, user::Model), ApiError> {
+    org_access(&state.db, caller, org_id).await?;
+    orgs::find_member(&state.db, org_id, user_id)
+        .await?
+        .ok_or_else(member_not_found)
+}

@@ -1,0 +1,430 @@
+//! Projects: creation, edits with If-Match, dates, closing, deletion, lists.
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+async fn patch(
+    app: &TestApp,
+    user: &TestUser,
+    path: &str,
+    if_match: Option<&str>,
+    body: Value,
+) -> crate::helpers::TestResponse {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(tag) = if_match {
+        headers.push(("if-match", tag));
+    }
+    let auth = format!("Bearer {}", user.access_token);
+    headers.push(("authorization", &auth));
+    app.raw(Method::PATCH, path, &headers, body.to_string())
+        .await
+}
+
+#[actix_web::test]
+async fn the_creator_of_a_project_becomes_an_active_staff_lead() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            &format!("/api/v1/orgs/{}/projects", w.org_id),
+            Some(&w.staff.access_token),
+            json!({"name": "Data conversion", "system_name": "NewAMS", "start_date": "2026-01-05"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["status"], "planning");
+    assert_eq!(res.header("etag"), Some("\"1\""));
+    let id = res.body["id"].as_str().unwrap();
+    assert_eq!(
+        res.header("location"),
+        Some(format!("/api/v1/projects/{id}").as_str())
+    );
+    let members = app
+        .get(
+            &format!("/api/v1/projects/{id}/members"),
+            Some(&w.staff.access_token),
+        )
+        .await;
+    let me = &members.body["items"][0];
+    assert_eq!(
+        (me["role"].as_str(), me["is_lead"].as_bool()),
+        (Some("staff"), Some(true))
+    );
+}
+
+#[actix_web::test]
+async fn get_returns_an_etag_and_the_callers_access() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = app
+        .get(
+            &format!("/api/v1/projects/{}", w.project_id),
+            Some(&w.consultant.access_token),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("etag"), Some("\"1\""));
+    assert_eq!(
+        res.body["my_access"],
+        json!({"role": "consultant", "is_lead": false, "org_admin": false})
+    );
+    let admin = app
+        .get(
+            &format!("/api/v1/projects/{}", w.project_id),
+            Some(&w.admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        admin.body["my_access"],
+        json!({"role": null, "is_lead": false, "org_admin": true})
+    );
+}
+
+#[actix_web::test]
+async fn patch_needs_if_match_and_refuses_a_stale_version() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    patch(&app, &w.lead, &path, None, json!({"name": "X"}))
+        .await
+        .assert_problem(428, "if_match_required");
+    let ok = patch(
+        &app,
+        &w.lead,
+        &path,
+        Some("\"1\""),
+        json!({"name": "Renamed"}),
+    )
+    .await;
+    assert_eq!((ok.status, ok.header("etag")), (200, Some("\"2\"")));
+    assert_eq!(ok.body["version"], 2);
+    // A second writer still holding version 1 cannot overwrite the first.
+    patch(
+        &app,
+        &w.admin,
+        &path,
+        Some("\"1\""),
+        json!({"name": "Lost update"}),
+    )
+    .await
+    .assert_problem(412, "version_mismatch");
+    let now = app.get(&path, Some(&w.lead.access_token)).await;
+    assert_eq!(now.body["name"], "Renamed");
+}
+
+#[actix_web::test]
+async fn patch_refuses_read_only_and_unknown_fields() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    for field in [
+        "id",
+        "version",
+        "org_id",
+        "created_at",
+        "updated_at",
+        "colour",
+    ] {
+        let res = patch(&app, &w.lead, &path, Some("*"), json!({ field: "x" })).await;
+        res.assert_problem(400, "invalid_body");
+    }
+}
+
+#[actix_web::test]
+async fn null_clears_an_optional_field_and_absence_keeps_it() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    let set = patch(
+        &app,
+        &w.lead,
+        &path,
+        Some("*"),
+        json!({"description": "Phase 1", "system_name": "NewAMS"}),
+    )
+    .await;
+    assert_eq!(set.body["description"], "Phase 1");
+    let cleared = patch(
+        &app,
+        &w.lead,
+        &path,
+        Some("*"),
+        json!({"description": null}),
+    )
+    .await;
+    assert_eq!(cleared.body["description"], Value::Null);
+    assert_eq!(cleared.body["system_name"], "NewAMS");
+}
+
+#[actix_web::test]
+async fn go_live_and_consultant_exit_cannot_be_before_the_start() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            &format!("/api/v1/orgs/{}/projects", w.org_id),
+            Some(&w.lead.access_token),
+            json!({"name": "P", "start_date": "2026-03-01", "go_live_date": "2026-02-01", "consultant_exit_date": "2026-01-01"}),
+        )
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["go_live_date", "consultant_exit_date"]);
+
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    patch(
+        &app,
+        &w.lead,
+        &path,
+        Some("*"),
+        json!({"go_live_date": "2026-06-01"}),
+    )
+    .await;
+    let res = patch(
+        &app,
+        &w.lead,
+        &path,
+        Some("*"),
+        json!({"start_date": "2026-07-01"}),
+    )
+    .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["go_live_date"]);
+}
+
+#[actix_web::test]
+async fn names_must_be_1_to_200_characters() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for name in ["", &"n".repeat(201)] {
+        let res = app
+            .post(
+                &format!("/api/v1/orgs/{}/projects", w.org_id),
+                Some(&w.lead.access_token),
+                json!({"name": name}),
+            )
+            .await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.error_fields(), ["name"]);
+    }
+}
+
+#[actix_web::test]
+async fn closing_a_project_ends_every_consultants_participation() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    let res = patch(&app, &w.lead, &path, Some("*"), json!({"status": "closed"})).await;
+    assert_eq!(
+        (res.status, res.body["status"].as_str()),
+        (200, Some("closed")),
+        "{}",
+        res.body
+    );
+    let members = app
+        .get(
+            &format!("{path}/members?include_former=true"),
+            Some(&w.lead.access_token),
+        )
+        .await;
+    for m in members.body["items"].as_array().unwrap() {
+        assert_eq!(m["left_at"].is_string(), m["role"] == "consultant", "{m}");
+    }
+    app.get(&path, Some(&w.consultant.access_token))
+        .await
+        .assert_problem(404, "project_not_found");
+    let events = app
+        .get(
+            &format!("{path}/events?limit=100"),
+            Some(&w.lead.access_token),
+        )
+        .await;
+    let types: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.ends_with(&["project.updated", "member.removed", "project.closed"]),
+        "{types:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_new_project_cannot_start_closed() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            &format!("/api/v1/orgs/{}/projects", w.org_id),
+            Some(&w.lead.access_token),
+            json!({"name": "P", "status": "closed"}),
+        )
+        .await;
+    res.assert_problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn deleting_needs_if_match_and_keeps_the_events() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    app.request(Method::DELETE, &path, Some(&w.admin.access_token), None)
+        .await
+        .assert_problem(428, "if_match_required");
+    let stale = app
+        .raw(
+            Method::DELETE,
+            &path,
+            &[
+                ("if-match", "\"7\""),
+                ("authorization", &format!("Bearer {}", w.admin.access_token)),
+            ],
+            "",
+        )
+        .await;
+    stale.assert_problem(412, "version_mismatch");
+    let ok = app
+        .raw(
+            Method::DELETE,
+            &path,
+            &[
+                ("if-match", "\"1\""),
+                ("authorization", &format!("Bearer {}", w.admin.access_token)),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(ok.status, 204);
+    app.get(&path, Some(&w.admin.access_token))
+        .await
+        .assert_problem(404, "project_not_found");
+    let events = app
+        .get(
+            &format!("/api/v1/orgs/{}/events?limit=100", w.org_id),
+            Some(&w.admin.access_token),
+        )
+        .await;
+    assert_eq!(
+        events.body["items"].as_array().unwrap().last().unwrap()["type"],
+        "project.deleted"
+    );
+}
+
+#[actix_web::test]
+async fn projects_can_be_found_by_status_and_external_id() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let synced = app
+        .create_project(&w.lead, w.org_id, json!({"name": "Synced", "external_source": "ams", "external_id": "P-42", "status": "in_progress"}))
+        .await;
+    let t = Some(w.lead.access_token.as_str());
+    let by_ext = app
+        .get("/api/v1/projects?external_source=ams&external_id=P-42", t)
+        .await;
+    assert_eq!(by_ext.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_ext.body["items"][0]["id"], synced.to_string());
+    let by_status = app.get("/api/v1/projects?status=planning", t).await;
+    assert_eq!(by_status.body["items"][0]["id"], w.project_id.to_string());
+    assert_eq!(by_status.body["items"].as_array().unwrap().len(), 1);
+    app.get("/api/v1/projects?status=paused", t)
+        .await
+        .assert_problem(400, "invalid_query_parameter");
+    app.get("/api/v1/projects?external_id=a%00b", t)
+        .await
+        .assert_problem(400, "nul_byte");
+}
+
+#[actix_web::test]
+async fn pages_walk_the_whole_list_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let mut created = vec![w.project_id.to_string()];
+    for i in 0..6 {
+        created.push(
+            app.create_project(&w.lead, w.org_id, json!({"name": format!("P{i}")}))
+                .await
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/projects?limit=3&cursor={c}"),
+            None => "/api/v1/projects?limit=3".to_owned(),
+        };
+        let res = app.get(&path, Some(&w.lead.access_token)).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        seen.extend(
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned()),
+        );
+        match res.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, created);
+}
+
+#[actix_web::test]
+async fn bad_list_parameters_are_400() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let t = Some(w.lead.access_token.as_str());
+    for query in ["limit=0", "limit=101", "limit=-1", "limit=ten"] {
+        app.get(&format!("/api/v1/projects?{query}"), t)
+            .await
+            .assert_problem(400, "invalid_query_parameter");
+    }
+    app.get("/api/v1/projects?cursor=bm90LWEtY3Vyc29y", t)
+        .await
+        .assert_problem(400, "invalid_cursor");
+    // A genuine cursor from another list is foreign here.
+    let members = app
+        .get(
+            &format!("/api/v1/projects/{}/members?limit=1", w.project_id),
+            t,
+        )
+        .await;
+    let foreign = members.body["next_cursor"].as_str().unwrap();
+    app.get(&format!("/api/v1/projects?cursor={foreign}"), t)
+        .await
+        .assert_problem(400, "invalid_cursor");
+}
+
+#[actix_web::test]
+async fn a_malformed_uuid_in_the_path_is_a_400_problem() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.get("/api/v1/projects/not-a-uuid", Some(&w.lead.access_token))
+        .await
+        .assert_problem(400, "invalid_path_parameter");
+    app.get(
+        &format!("/api/v1/orgs/{}/members/123", w.org_id),
+        Some(&w.lead.access_token),
+    )
+    .await
+    .assert_problem(400, "invalid_path_parameter");
+}
+
+#[actix_web::test]
+async fn nul_bytes_in_project_fields_are_400() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            &format!("/api/v1/orgs/{}/projects", w.org_id),
+            Some(&w.lead.access_token),
+            json!({"name": "a\u{0}b"}),
+        )
+        .await;
+    res.assert_problem(400, "nul_byte");
+    assert_eq!(res.error_fields(), ["name"]);
+}

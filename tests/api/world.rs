@@ -1,0 +1,184 @@
+//! A fixture world for authorisation tests: one organisation with a project and one person of
+//! every kind, plus a second organisation. Users are created directly in the database (no
+//! Argon2 per user), everything else through the API.
+
+use buyin::repo::{sessions, users};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{PASSWORD, TestApp, TestUser};
+
+pub struct World {
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub other_org_id: Uuid,
+    pub other_project_id: Uuid,
+    /// Admin of the organisation, not a project member.
+    pub admin: TestUser,
+    /// Staff lead of the project (and an ordinary org member).
+    pub lead: TestUser,
+    /// Staff member of the project (org member, not a lead).
+    pub staff: TestUser,
+    /// Consultant on the project (not an org member).
+    pub consultant: TestUser,
+    /// An account with no organisation.
+    pub outsider: TestUser,
+    /// Admin and project lead of the other organisation.
+    pub other: TestUser,
+    /// An org member who is not on the project.
+    pub spare_member: TestUser,
+    /// An account with no organisation, never added anywhere.
+    pub spare_outsider: TestUser,
+}
+
+impl TestApp {
+    /// A user with [`PASSWORD`], a session and tokens, made without hashing anything.
+    pub async fn fast_user(&self, name: &str, password_hash: &str) -> TestUser {
+        let email = format!("{name}-{}@example.org", Uuid::new_v4().simple());
+        let user = users::insert_user(
+            &self.db,
+            users::NewUser {
+                email: email.clone(),
+                display_name: name.to_owned(),
+                password_hash: password_hash.to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+        let session = sessions::insert_session(
+            &self.db,
+            user.id,
+            chrono::Utc::now() + chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+        let (refresh_token, hash) = buyin::service::tokens::new_refresh_token();
+        sessions::insert_refresh_token(&self.db, session.id, hash)
+            .await
+            .unwrap();
+        TestUser {
+            id: user.id,
+            email,
+            access_token: self
+                .state
+                .tokens
+                .issue_access_token(user.id, session.id)
+                .unwrap(),
+            refresh_token,
+        }
+    }
+
+    pub async fn password_hash(&self) -> String {
+        self.state.passwords.hash(PASSWORD).await.unwrap()
+    }
+
+    pub async fn create_org(&self, owner: &TestUser, name: &str) -> Uuid {
+        let res = self
+            .post(
+                "/api/v1/orgs",
+                Some(&owner.access_token),
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "create org: {}", res.body);
+        res.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    pub async fn add_org_member(
+        &self,
+        admin: &TestUser,
+        org_id: Uuid,
+        user: &TestUser,
+        role: &str,
+    ) {
+        let res = self
+            .post(
+                &format!("/api/v1/orgs/{org_id}/members"),
+                Some(&admin.access_token),
+                json!({"user_id": user.id, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "add org member: {}", res.body);
+    }
+
+    pub async fn create_project(
+        &self,
+        creator: &TestUser,
+        org_id: Uuid,
+        body: serde_json::Value,
+    ) -> Uuid {
+        let res = self
+            .post(
+                &format!("/api/v1/orgs/{org_id}/projects"),
+                Some(&creator.access_token),
+                body,
+            )
+            .await;
+        assert_eq!(res.status, 201, "create project: {}", res.body);
+        res.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    pub async fn add_project_member(
+        &self,
+        lead: &TestUser,
+        project_id: Uuid,
+        user: &TestUser,
+        role: &str,
+    ) {
+        let res = self
+            .post(
+                &format!("/api/v1/projects/{project_id}/members"),
+                Some(&lead.access_token),
+                json!({"user_id": user.id, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "add project member: {}", res.body);
+    }
+
+    pub async fn world(&self) -> World {
+        let hash = self.password_hash().await;
+        self.world_with_hash(&hash).await
+    }
+
+    pub async fn world_with_hash(&self, hash: &str) -> World {
+        let admin = self.fast_user("admin", hash).await;
+        let lead = self.fast_user("lead", hash).await;
+        let staff = self.fast_user("staff", hash).await;
+        let consultant = self.fast_user("consultant", hash).await;
+        let outsider = self.fast_user("outsider", hash).await;
+        let other = self.fast_user("other", hash).await;
+        let spare_member = self.fast_user("spare", hash).await;
+        let spare_outsider = self.fast_user("spare-outsider", hash).await;
+
+        let org_id = self.create_org(&admin, "Acme Association").await;
+        for user in [&lead, &staff, &spare_member] {
+            self.add_org_member(&admin, org_id, user, "member").await;
+        }
+        let project_id = self
+            .create_project(&lead, org_id, json!({"name": "Move to the new AMS"}))
+            .await;
+        self.add_project_member(&lead, project_id, &staff, "staff")
+            .await;
+        self.add_project_member(&lead, project_id, &consultant, "consultant")
+            .await;
+
+        let other_org_id = self.create_org(&other, "Other Association").await;
+        let other_project_id = self
+            .create_project(&other, other_org_id, json!({"name": "Their project"}))
+            .await;
+        World {
+            org_id,
+            project_id,
+            other_org_id,
+            other_project_id,
+            admin,
+            lead,
+            staff,
+            consultant,
+            outsider,
+            other,
+            spare_member,
+            spare_outsider,
+        }
+    }
+}
