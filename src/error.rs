@@ -10,6 +10,8 @@ use sea_orm::DbErr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::{Action, ladder::Blocker};
+
 /// The body of every error response (RFC 9457 problem details).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -32,6 +34,19 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub errors: Vec<FieldError>,
+    /// For `milestone_illegal_transition`: the transitions the caller may perform now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub allowed_actions: Option<Vec<Action>>,
+    /// For `milestone_illegal_transition`: unmet preconditions
+    /// (`staff_owner`, `criteria_done`, `staff_hands_on_hours`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub unmet: Option<Vec<String>>,
+    /// For `project_not_closable`: the milestones not handed off yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub blockers: Option<Vec<Blocker>>,
 }
 
 /// One invalid field of a request.
@@ -88,6 +103,16 @@ pub enum ApiError {
     /// 409: conflicts with current state or an invariant.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// 409: a milestone transition that is not possible now.
+    #[error("{detail}")]
+    IllegalTransition {
+        detail: String,
+        allowed_actions: Vec<Action>,
+        unmet: Vec<&'static str>,
+    },
+    /// 409: a project cannot close while milestones are not handed off.
+    #[error("project not closable")]
+    NotClosable { blockers: Vec<Blocker> },
     /// 412: `If-Match` names an old version.
     #[error("the resource has changed")]
     PreconditionFailed,
@@ -157,6 +182,8 @@ impl ApiError {
             ApiError::Unauthorized(AuthFailure::InvalidCredentials) => "invalid_credentials",
             ApiError::Unauthorized(AuthFailure::InvalidRefreshToken) => "invalid_refresh_token",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::IllegalTransition { .. } => "milestone_illegal_transition",
+            ApiError::NotClosable { .. } => "project_not_closable",
             ApiError::PreconditionFailed => "version_mismatch",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -173,7 +200,15 @@ impl ApiError {
             ApiError::BadRequest { detail, .. }
             | ApiError::Forbidden { detail, .. }
             | ApiError::NotFound { detail, .. }
-            | ApiError::Conflict { detail, .. } => detail.clone(),
+            | ApiError::Conflict { detail, .. }
+            | ApiError::IllegalTransition { detail, .. } => detail.clone(),
+            ApiError::NotClosable { blockers } => format!(
+                "The project can close only when every milestone is handed off; {} is not.",
+                match blockers.len() {
+                    1 => "1 milestone".to_owned(),
+                    n => format!("{n} milestones"),
+                }
+            ),
             ApiError::Unauthorized(AuthFailure::MissingCredentials) => {
                 "This endpoint needs an `Authorization: Bearer <token>` header.".into()
             }
@@ -228,6 +263,22 @@ impl ApiError {
                 }
                 _ => Vec::new(),
             },
+            allowed_actions: match self {
+                ApiError::IllegalTransition {
+                    allowed_actions, ..
+                } => Some(allowed_actions.clone()),
+                _ => None,
+            },
+            unmet: match self {
+                ApiError::IllegalTransition { unmet, .. } => {
+                    Some(unmet.iter().map(|u| (*u).to_owned()).collect())
+                }
+                _ => None,
+            },
+            blockers: match self {
+                ApiError::NotClosable { blockers } => Some(blockers.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -242,7 +293,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. }
+            | ApiError::IllegalTransition { .. }
+            | ApiError::NotClosable { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

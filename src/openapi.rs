@@ -30,6 +30,9 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "organisations", description = "The client organisations; their members are its staff"),
         (name = "projects", description = "Implementations inside an organisation"),
         (name = "project members", description = "Participation: staff and consultants"),
+        (name = "milestones", description = "Handoff milestones on the ladder from consultant-led to staff-owned"),
+        (name = "activities", description = "The activity ledger: hours each side spends"),
+        (name = "readiness", description = "How close the staff are to running the system alone"),
         (name = "events", description = "The append-only audit log and integration feed"),
         (name = "operations", description = "Health and readiness probes"),
     )

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_accounts;
 mod m20261126_000002_orgs_projects;
+mod m20261126_000003_milestones_activities;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_orgs_projects::Migration),
+            Box::new(m20261126_000003_milestones_activities::Migration),
         ]
     }
 }

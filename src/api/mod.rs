@@ -1,6 +1,7 @@
 //! HTTP handlers: extract, call one service function, map the result to a response DTO.
 //! No business rules live here.
 
+pub mod activities;
 pub mod auth;
 pub mod common;
 pub mod events;
@@ -8,6 +9,7 @@ pub mod extract;
 pub mod fallback;
 pub mod members;
 pub mod middleware;
+pub mod milestones;
 pub mod ops;
 pub mod orgs;
 pub mod projects;
@@ -20,6 +22,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(orgs::configure)
             .configure(projects::configure)
             .configure(members::configure)
+            .configure(milestones::configure)
+            .configure(activities::configure)
             .configure(events::configure),
     );
 }

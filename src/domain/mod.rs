@@ -1,10 +1,12 @@
 //! Value types parsed at the edge and shared by every layer: once a request has become one of
 //! these, the rule it encodes holds everywhere behind it.
 
+pub mod ladder;
 mod roles;
 pub mod text;
 mod user;
 
+pub use ladder::{Action, ActivityKind, Stage};
 pub use roles::{OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};
 

@@ -1,7 +1,11 @@
 //! sea-orm entities: the tables as the code sees them. They never leave the repository and
 //! service layers; handlers speak DTOs.
 
+pub mod activity;
+pub mod criterion;
 pub mod event;
+pub mod milestone;
+pub mod milestone_transition;
 pub mod org;
 pub mod org_member;
 pub mod project;

@@ -1,10 +1,13 @@
 //! Database queries, one module per table family. Functions take `&impl ConnectionTrait`, so the
 //! same query serves a pooled connection or a transaction; they hold no business rules.
 
+pub mod activities;
 pub mod events;
+pub mod milestones;
 pub mod orgs;
 pub mod project_members;
 pub mod projects;
+pub mod readiness;
 pub mod sessions;
 pub mod users;
 

@@ -182,3 +182,21 @@ async fn end_all(
         .await?;
     Ok(())
 }
+
+/// Every active participation of a project with its user (a project has tens of members).
+pub async fn list_active(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+) -> Result<Vec<(project_member::Model, user::Model)>, DbErr> {
+    let rows = project_member::Entity::find()
+        .filter(project_member::Column::ProjectId.eq(project_id))
+        .filter(project_member::Column::LeftAt.is_null())
+        .find_also_related(user::Entity)
+        .order_by_asc(project_member::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(m, u)| u.map(|u| (m, u)))
+        .collect())
+}

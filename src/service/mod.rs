@@ -2,12 +2,16 @@
 //! here; these call the repositories.
 
 pub mod access;
+pub mod activities;
 pub mod auth;
+pub mod criteria;
 pub mod events;
 pub mod members;
+pub mod milestones;
 pub mod orgs;
 pub mod password;
 pub mod projects;
+pub mod readiness;
 pub mod tokens;
 
 use sea_orm::DatabaseConnection;

@@ -312,8 +312,12 @@ pub async fn update(
 
     let txn = state.db.begin().await?;
     let closing = after.status == ProjectStatus::Closed && before.status != ProjectStatus::Closed;
-    // Closing also needs every milestone handed off; that check joins this transaction when
-    // milestones exist (the milestone issue).
+    if closing {
+        let blockers = crate::repo::milestones::blockers(&txn, before.id).await?;
+        if !blockers.is_empty() {
+            return Err(ApiError::NotClosable { blockers });
+        }
+    }
     let updated = projects::update_project_if_version(&txn, after, before.version)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;

@@ -72,6 +72,10 @@ fn fill(template: &str, world: &World, target_id: &str) -> String {
     template
         .replace("{org_id}", &world.org_id.to_string())
         .replace("{project_id}", &world.project_id.to_string())
+        .replace("{milestone_id}", &world.milestone_id.to_string())
+        .replace("{criterion_id}", &world.criterion_id.to_string())
+        .replace("{activity_id}", &world.activity_id.to_string())
+        .replace("{today}", &chrono::Utc::now().date_naive().to_string())
         .replace("{user_id}", target_id)
         .replace("{staff_id}", &world.staff.id.to_string())
         .replace("{spare_member_id}", &world.spare_member.id.to_string())

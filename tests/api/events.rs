@@ -35,6 +35,8 @@ async fn every_change_writes_an_event_with_actor_subject_and_before_after() {
             "member.added",
             "member.added",
             "member.added",
+            "milestone.created",
+            "activity.logged",
             "project.updated"
         ]
     );

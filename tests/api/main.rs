@@ -6,14 +6,17 @@
 mod helpers;
 mod world;
 
+mod activities;
 mod auth;
 mod authz;
 mod config;
 mod errors;
 mod events;
 mod members;
+mod milestones;
 mod openapi;
 mod operations;
 mod orgs;
 mod projects;
+mod readiness;
 mod tokens;

@@ -214,7 +214,15 @@ async fn names_must_be_1_to_200_characters() {
 async fn closing_a_project_ends_every_consultants_participation() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let path = format!("/api/v1/projects/{}", w.project_id);
+    // A project without milestones can close at once.
+    let project = app
+        .create_project(&w.lead, w.org_id, json!({"name": "Short engagement"}))
+        .await;
+    app.add_project_member(&w.lead, project, &w.consultant, "consultant")
+        .await;
+    app.add_project_member(&w.lead, project, &w.staff, "staff")
+        .await;
+    let path = format!("/api/v1/projects/{project}");
     let res = patch(&app, &w.lead, &path, Some("*"), json!({"status": "closed"})).await;
     assert_eq!(
         (res.status, res.body["status"].as_str()),

@@ -13,6 +13,11 @@ pub struct World {
     pub project_id: Uuid,
     pub other_org_id: Uuid,
     pub other_project_id: Uuid,
+    /// A milestone of the project owned by `staff`, with one criterion.
+    pub milestone_id: Uuid,
+    pub criterion_id: Uuid,
+    /// An hour `staff` logged on the milestone today.
+    pub activity_id: Uuid,
     /// Admin of the organisation, not a project member.
     pub admin: TestUser,
     /// Staff lead of the project (and an ordinary org member).
@@ -162,6 +167,36 @@ impl TestApp {
         self.add_project_member(&lead, project_id, &consultant, "consultant")
             .await;
 
+        let milestone = self
+            .post(
+                &format!("/api/v1/projects/{project_id}/milestones"),
+                Some(&lead.access_token),
+                json!({"title": "Run the dues invoicing", "knowledge_area": "dues invoicing",
+                       "staff_owner_id": staff.id, "consultant_id": consultant.id,
+                       "acceptance_criteria": ["Invoices for one month sent without help"]}),
+            )
+            .await;
+        assert_eq!(
+            milestone.status, 201,
+            "create milestone: {}",
+            milestone.body
+        );
+        let milestone_id = milestone.body["id"].as_str().unwrap().parse().unwrap();
+        let criterion_id = milestone.body["criteria"][0]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let activity = self
+            .post(
+                &format!("/api/v1/projects/{project_id}/activities"),
+                Some(&staff.access_token),
+                json!({"occurred_on": chrono::Utc::now().date_naive(), "hours": 1, "kind": "execution", "milestone_id": milestone_id}),
+            )
+            .await;
+        assert_eq!(activity.status, 201, "log activity: {}", activity.body);
+        let activity_id = activity.body["id"].as_str().unwrap().parse().unwrap();
+
         let other_org_id = self.create_org(&other, "Other Association").await;
         let other_project_id = self
             .create_project(&other, other_org_id, json!({"name": "Their project"}))
@@ -171,6 +206,9 @@ impl TestApp {
             project_id,
             other_org_id,
             other_project_id,
+            milestone_id,
+            criterion_id,
+            activity_id,
             admin,
             lead,
             staff,

@@ -1,0 +1,185 @@
+//! `/projects/{project_id}/activities` (the ledger) and `/projects/{project_id}/readiness`.
+
+use actix_web::{HttpResponse, delete, get, http::header, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{
+    common::{Page, envelope, page},
+    extract::{ApiJson, AuthUser},
+};
+use crate::{
+    domain::{ActivityKind, ProjectRole},
+    entity::activity,
+    error::{ApiError, Problem},
+    repo::activities::ActivityFilter,
+    service::{
+        AppState,
+        activities::{self, LogActivity},
+        readiness::{self, ReadinessReport},
+    },
+};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(log_activity)
+        .service(list_activities)
+        .service(delete_activity)
+        .service(get_readiness);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityResponse {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// The member's side when the time was logged.
+    pub party: ProjectRole,
+    pub occurred_on: NaiveDate,
+    #[schema(example = 1.5)]
+    pub hours: f64,
+    pub kind: ActivityKind,
+    pub milestone_id: Option<Uuid>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn activity_response(a: activity::Model) -> ActivityResponse {
+    ActivityResponse {
+        id: a.id,
+        user_id: a.user_id,
+        party: a.party,
+        occurred_on: a.occurred_on,
+        hours: f64::from(a.quarter_hours) / 4.0,
+        kind: a.kind,
+        milestone_id: a.milestone_id,
+        note: a.note,
+        created_at: a.created_at,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityListQuery {
+    pub user_id: Option<Uuid>,
+    pub milestone_id: Option<Uuid>,
+    pub kind: Option<ActivityKind>,
+    pub party: Option<ProjectRole>,
+    /// On or after this day.
+    pub from: Option<NaiveDate>,
+    /// On or before this day.
+    pub to: Option<NaiveDate>,
+    /// 1 to 100 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadinessQuery {
+    /// The day the report is for (default: today, UTC). Only activities on or before it count.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Log time spent on the project, for yourself (project members).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path)),
+    request_body = LogActivity,
+    responses(
+        (status = 201, description = "Logged.", body = ActivityResponse, headers(("Location" = String, description = "The activity."))),
+        (status = 403, description = "Not a member of the project.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Hours out of range, a day in the future or before the start, or a milestone of another project.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/projects/{project_id}/activities")]
+async fn log_activity(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<LogActivity>,
+) -> Result<HttpResponse, ApiError> {
+    let project_id = path.into_inner();
+    let logged = activities::log(&state, &caller, project_id, body).await?;
+    let location = format!("/api/v1/projects/{project_id}/activities/{}", logged.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(activity_response(logged)))
+}
+
+/// The activity ledger, oldest first.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path), ActivityListQuery),
+    responses((status = 200, description = "One page.", body = Page<ActivityResponse>))
+)]
+#[get("/projects/{project_id}/activities")]
+async fn list_activities(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    query: web::Query<ActivityListQuery>,
+) -> Result<web::Json<Page<ActivityResponse>>, ApiError> {
+    let q = query.into_inner();
+    let request = page("activities", q.limit, q.cursor.as_deref())?;
+    let filter = ActivityFilter {
+        user_id: q.user_id,
+        milestone_id: q.milestone_id,
+        kind: q.kind,
+        party: q.party,
+        from: q.from,
+        to: q.to,
+    };
+    let rows = activities::list(&state, &caller, path.into_inner(), filter, request).await?;
+    Ok(web::Json(envelope(
+        "activities",
+        rows,
+        |a| a.id,
+        activity_response,
+    )))
+}
+
+/// Delete an activity (its author, or a staff lead).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path), ("activity_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Neither the author nor a staff lead.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/projects/{project_id}/activities/{activity_id}")]
+async fn delete_activity(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (project_id, activity_id) = path.into_inner();
+    activities::delete(&state, &caller, project_id, activity_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The readiness report: a 0–100 score from four components, milestone and hour figures, each
+/// member's commitment, knowledge areas with their bus factor, blockers, and the next action
+/// for each person.
+#[utoipa::path(
+    tag = "readiness",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path), ReadinessQuery),
+    responses((status = 200, description = "The report.", body = ReadinessReport))
+)]
+#[get("/projects/{project_id}/readiness")]
+async fn get_readiness(
+    state: web::Data<AppState>,
+    AuthUser(caller): AuthUser,
+    path: web::Path<Uuid>,
+    query: web::Query<ReadinessQuery>,
+) -> Result<web::Json<ReadinessReport>, ApiError> {
+    Ok(web::Json(
+        readiness::report(&state, &caller, path.into_inner(), query.as_of).await?,
+    ))
+}

@@ -1,0 +1,105 @@
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::{PageRequest, into_page};
+use crate::{
+    domain::{ActivityKind, ProjectRole},
+    entity::activity,
+};
+
+pub struct NewActivity {
+    pub project_id: Uuid,
+    pub user_id: Uuid,
+    pub party: ProjectRole,
+    pub occurred_on: NaiveDate,
+    pub quarter_hours: i32,
+    pub kind: ActivityKind,
+    pub milestone_id: Option<Uuid>,
+    pub note: Option<String>,
+    pub logged_by: Uuid,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activity::Model, DbErr> {
+    activity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        project_id: Set(new.project_id),
+        user_id: Set(new.user_id),
+        party: Set(new.party),
+        occurred_on: Set(new.occurred_on),
+        quarter_hours: Set(new.quarter_hours),
+        kind: Set(new.kind),
+        milestone_id: Set(new.milestone_id),
+        note: Set(new.note),
+        logged_by: Set(Some(new.logged_by)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find_in_project(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<activity::Model>, DbErr> {
+    activity::Entity::find_by_id(id)
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .one(db)
+        .await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    Ok(activity::Entity::delete_by_id(id)
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+#[derive(Default)]
+pub struct ActivityFilter {
+    pub user_id: Option<Uuid>,
+    pub milestone_id: Option<Uuid>,
+    pub kind: Option<ActivityKind>,
+    pub party: Option<ProjectRole>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    filter: ActivityFilter,
+    page: PageRequest,
+) -> Result<(Vec<activity::Model>, bool), DbErr> {
+    let mut query = activity::Entity::find()
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .order_by_asc(activity::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(activity::Column::Id.gt(after));
+    }
+    if let Some(user) = filter.user_id {
+        query = query.filter(activity::Column::UserId.eq(user));
+    }
+    if let Some(milestone) = filter.milestone_id {
+        query = query.filter(activity::Column::MilestoneId.eq(milestone));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(activity::Column::Kind.eq(kind));
+    }
+    if let Some(party) = filter.party {
+        query = query.filter(activity::Column::Party.eq(party));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(activity::Column::OccurredOn.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(activity::Column::OccurredOn.lte(to));
+    }
+    Ok(into_page(query.all(db).await?, page.limit))
+}

@@ -1,0 +1,188 @@
+//! The activity ledger: hours each member spends, logged by the member themselves.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{AppState, access::project_access, auth::CurrentUser, events::record};
+use crate::{
+    domain::{ActivityKind, text},
+    entity::activity,
+    error::{ApiError, FieldError},
+    repo::{
+        PageRequest,
+        activities::{self, ActivityFilter, NewActivity},
+        milestones,
+    },
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogActivity {
+    /// Not in the future, not before the project's `start_date`.
+    pub occurred_on: NaiveDate,
+    /// 0.25 to 24, in quarter hours.
+    #[schema(example = 1.5)]
+    pub hours: f64,
+    pub kind: ActivityKind,
+    /// A milestone of the same project.
+    pub milestone_id: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+/// Hours as whole quarter hours: 0.25 to 24.
+pub fn quarter_hours(hours: f64) -> Result<i32, FieldError> {
+    let quarters = hours * 4.0;
+    if !(0.25..=24.0).contains(&hours) || quarters.fract() != 0.0 {
+        return Err(FieldError::new(
+            "hours",
+            "must be between 0.25 and 24 in quarter hours (e.g. 1.5)",
+        ));
+    }
+    Ok(quarters as i32)
+}
+
+pub async fn log(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    input: LogActivity,
+) -> Result<activity::Model, ApiError> {
+    let access = project_access(&state.db, caller, project_id).await?;
+    let Some(party) = access.role else {
+        return Err(ApiError::Forbidden {
+            code: "forbidden",
+            detail: "Only members of the project log time on it, each for themselves.".into(),
+        });
+    };
+    let mut errors = Vec::new();
+    let quarter_hours = quarter_hours(input.hours).unwrap_or_else(|e| {
+        errors.push(e);
+        0
+    });
+    let today = Utc::now().date_naive();
+    if input.occurred_on > today {
+        errors.push(FieldError::new("occurred_on", "must not be in the future"));
+    }
+    if let Some(start) = access.project.start_date
+        && input.occurred_on < start
+    {
+        errors.push(FieldError::new(
+            "occurred_on",
+            format!("must not be before the project's start date ({start})"),
+        ));
+    }
+    let note = text::optional("note", input.note.as_deref(), 2000).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    if let Some(milestone_id) = input.milestone_id
+        && milestones::find_in_project(&state.db, project_id, milestone_id)
+            .await?
+            .is_none()
+    {
+        errors.push(FieldError::new(
+            "milestone_id",
+            "must be a milestone of this project",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    let logged = activities::insert(
+        &txn,
+        NewActivity {
+            project_id,
+            user_id: caller.id,
+            party,
+            occurred_on: input.occurred_on,
+            quarter_hours,
+            kind: input.kind,
+            milestone_id: input.milestone_id,
+            note,
+            logged_by: caller.id,
+        },
+    )
+    .await?;
+    let data = json!({
+        "user_id": logged.user_id, "party": logged.party, "occurred_on": logged.occurred_on,
+        "hours": f64::from(logged.quarter_hours) / 4.0, "kind": logged.kind, "milestone_id": logged.milestone_id,
+    });
+    record(
+        &txn,
+        caller,
+        access.project.org_id,
+        Some(project_id),
+        "activity.logged",
+        logged.id,
+        data,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(logged)
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    filter: ActivityFilter,
+    page: PageRequest,
+) -> Result<(Vec<activity::Model>, bool), ApiError> {
+    project_access(&state.db, caller, project_id).await?;
+    Ok(activities::list(&state.db, project_id, filter, page).await?)
+}
+
+/// Deletes an activity: its author, or a staff lead.
+pub async fn delete(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    activity_id: Uuid,
+) -> Result<(), ApiError> {
+    let access = project_access(&state.db, caller, project_id).await?;
+    let existing = activities::find_in_project(&state.db, project_id, activity_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("activity_not_found", "No such activity in this project.")
+        })?;
+    let is_author = access.role.is_some() && existing.user_id == caller.id;
+    access.require(
+        is_author || access.is_staff_lead(),
+        "Only the author or a staff lead may delete an activity.",
+    )?;
+    let txn = state.db.begin().await?;
+    activities::delete(&txn, existing.id).await?;
+    let data = json!({"user_id": existing.user_id, "occurred_on": existing.occurred_on, "hours": f64::from(existing.quarter_hours) / 4.0});
+    record(
+        &txn,
+        caller,
+        access.project.org_id,
+        Some(project_id),
+        "activity.deleted",
+        existing.id,
+        data,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_a_quarter_to_24_in_quarter_hours() {
+        assert_eq!(quarter_hours(0.25), Ok(1));
+        assert_eq!(quarter_hours(24.0), Ok(96));
+        assert_eq!(quarter_hours(1.5), Ok(6));
+        for bad in [0.0, 24.25, 0.1, -1.0] {
+            assert!(quarter_hours(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Acceptance criteria: any member edits the text, only staff mark one done.
+
+use chrono::Utc;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    AppState,
+    auth::CurrentUser,
+    events::record,
+    milestones::{criterion_text, load},
+};
+use crate::{domain::ProjectRole, entity::criterion, error::ApiError, repo::milestones};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCriterion {
+    #[schema(example = "Invoices for 50 members generated and checked")]
+    pub text: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCriterion {
+    pub text: Option<String>,
+    /// Only staff may set this; `done_by` and `done_at` are recorded.
+    pub done: Option<bool>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(
+        "criterion_not_found",
+        "No such acceptance criterion on this milestone.",
+    )
+}
+
+fn snapshot(c: &criterion::Model) -> serde_json::Value {
+    json!({"milestone_id": c.milestone_id, "text": c.text, "done": c.done})
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    milestone_id: Uuid,
+    input: CreateCriterion,
+) -> Result<criterion::Model, ApiError> {
+    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
+    access.require(
+        access.role.is_some(),
+        "Only members of the project may add acceptance criteria.",
+    )?;
+    let text = criterion_text("text", &input.text).map_err(|e| ApiError::Validation(vec![e]))?;
+    let txn = state.db.begin().await?;
+    let created = milestones::insert_criterion(&txn, milestone.id, text).await?;
+    record(
+        &txn,
+        caller,
+        access.project.org_id,
+        Some(project_id),
+        "criterion.added",
+        created.id,
+        snapshot(&created),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    milestone_id: Uuid,
+    criterion_id: Uuid,
+) -> Result<criterion::Model, ApiError> {
+    let (_, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
+    milestones::find_criterion(&state.db, milestone.id, criterion_id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    milestone_id: Uuid,
+    criterion_id: Uuid,
+    input: UpdateCriterion,
+) -> Result<criterion::Model, ApiError> {
+    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
+    access.require(
+        access.role.is_some(),
+        "Only members of the project may edit acceptance criteria.",
+    )?;
+    if input.done.is_some() {
+        access.require(
+            access.role == Some(ProjectRole::Staff),
+            "Only staff may mark an acceptance criterion done: the organisation decides it is met.",
+        )?;
+    }
+    let txn = state.db.begin().await?;
+    let before = milestones::find_criterion(&txn, milestone.id, criterion_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut after = before.clone();
+    if let Some(text) = &input.text {
+        after.text = criterion_text("text", text).map_err(|e| ApiError::Validation(vec![e]))?;
+    }
+    if let Some(done) = input.done
+        && done != before.done
+    {
+        after.done = done;
+        after.done_by = done.then_some(caller.id);
+        after.done_at = done.then(Utc::now);
+    }
+    if after == before {
+        return Ok(before);
+    }
+    let updated = milestones::update_criterion(&txn, after).await?;
+    let diff = super::events::changes(&snapshot(&before), &snapshot(&updated));
+    record(
+        &txn,
+        caller,
+        access.project.org_id,
+        Some(project_id),
+        "criterion.updated",
+        updated.id,
+        json!({"changes": diff}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete(
+    state: &AppState,
+    caller: &CurrentUser,
+    project_id: Uuid,
+    milestone_id: Uuid,
+    criterion_id: Uuid,
+) -> Result<(), ApiError> {
+    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
+    access.require(
+        access.can_manage(),
+        "Only staff leads and organisation admins may delete acceptance criteria.",
+    )?;
+    let txn = state.db.begin().await?;
+    let existing = milestones::find_criterion(&txn, milestone.id, criterion_id)
+        .await?
+        .ok_or_else(not_found)?;
+    milestones::delete_criterion(&txn, existing.id).await?;
+    record(
+        &txn,
+        caller,
+        access.project.org_id,
+        Some(project_id),
+        "criterion.deleted",
+        existing.id,
+        snapshot(&existing),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The activity ledger.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::{
+    helpers::spawn_app,
+    milestones::{log, today},
+};
+
+#[actix_web::test]
+async fn members_log_their_own_time_and_party_is_their_side_at_the_time() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let res = log(
+        &app,
+        &w,
+        &w.consultant,
+        json!({"occurred_on": today(), "hours": 2.5, "kind": "training", "note": "Walkthrough"}),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["party"], "consultant");
+    assert_eq!(res.body["user_id"], w.consultant.id.to_string());
+    assert_eq!(res.body["hours"], 2.5);
+    assert!(res.header("location").is_some());
+}
+
+#[actix_web::test]
+async fn hours_are_a_quarter_to_24_in_quarter_hours() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for hours in [0.0, 24.25, 0.1, -1.0] {
+        let res = log(
+            &app,
+            &w,
+            &w.staff,
+            json!({"occurred_on": today(), "hours": hours, "kind": "execution"}),
+        )
+        .await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.error_fields(), ["hours"], "{hours}");
+    }
+    for hours in [0.25, 24.0] {
+        assert_eq!(
+            log(
+                &app,
+                &w,
+                &w.staff,
+                json!({"occurred_on": today(), "hours": hours, "kind": "execution"})
+            )
+            .await
+            .status,
+            201
+        );
+    }
+}
+
+#[actix_web::test]
+async fn activities_cannot_be_in_the_future_or_before_the_project_starts() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let tomorrow = today().succ_opt().unwrap();
+    let res = log(
+        &app,
+        &w,
+        &w.staff,
+        json!({"occurred_on": tomorrow, "hours": 1, "kind": "execution"}),
+    )
+    .await;
+    assert_eq!(res.error_fields(), ["occurred_on"]);
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    let auth = format!("Bearer {}", w.lead.access_token);
+    let start = today().pred_opt().unwrap();
+    app.raw(
+        Method::PATCH,
+        &path,
+        &[
+            ("if-match", "*"),
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        json!({"start_date": start}).to_string(),
+    )
+    .await;
+    let before = start.pred_opt().unwrap();
+    let res = log(
+        &app,
+        &w,
+        &w.staff,
+        json!({"occurred_on": before, "hours": 1, "kind": "execution"}),
+    )
+    .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["occurred_on"]);
+    assert_eq!(
+        log(
+            &app,
+            &w,
+            &w.staff,
+            json!({"occurred_on": start, "hours": 1, "kind": "execution"})
+        )
+        .await
+        .status,
+        201
+    );
+}
+
+#[actix_web::test]
+async fn party_and_user_cannot_be_set_by_the_caller() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for field in ["party", "user_id", "id", "created_at"] {
+        let res = log(
+            &app,
+            &w,
+            &w.consultant,
+            json!({"occurred_on": today(), "hours": 1, "kind": "execution", field: "staff"}),
+        )
+        .await;
+        res.assert_problem(400, "invalid_body");
+    }
+}
+
+#[actix_web::test]
+async fn an_activity_is_deleted_by_its_author_or_a_lead_only() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!(
+        "/api/v1/projects/{}/activities/{}",
+        w.project_id, w.activity_id
+    );
+    app.request(
+        Method::DELETE,
+        &path,
+        Some(&w.consultant.access_token),
+        None,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    assert_eq!(
+        app.request(Method::DELETE, &path, Some(&w.staff.access_token), None)
+            .await
+            .status,
+        204
+    );
+    app.request(Method::DELETE, &path, Some(&w.staff.access_token), None)
+        .await
+        .assert_problem(404, "activity_not_found");
+}
+
+#[actix_web::test]
+async fn the_ledger_filters_by_user_kind_party_milestone_and_dates() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let yesterday = today().pred_opt().unwrap();
+    log(
+        &app,
+        &w,
+        &w.consultant,
+        json!({"occurred_on": yesterday, "hours": 3, "kind": "training"}),
+    )
+    .await;
+    let base = format!("/api/v1/projects/{}/activities", w.project_id);
+    let t = Some(w.admin.access_token.as_str());
+    let count = |r: crate::helpers::TestResponse| r.body["items"].as_array().unwrap().len();
+    assert_eq!(count(app.get(&base, t).await), 2);
+    assert_eq!(
+        count(app.get(&format!("{base}?party=consultant"), t).await),
+        1
+    );
+    assert_eq!(
+        count(app.get(&format!("{base}?user_id={}", w.staff.id), t).await),
+        1
+    );
+    assert_eq!(count(app.get(&format!("{base}?kind=training"), t).await), 1);
+    assert_eq!(
+        count(
+            app.get(&format!("{base}?milestone_id={}", w.milestone_id), t)
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(app.get(&format!("{base}?from={}", today()), t).await),
+        1
+    );
+    assert_eq!(
+        count(app.get(&format!("{base}?to={yesterday}"), t).await),
+        1
+    );
+    app.get(&format!("{base}?kind=napping"), t)
+        .await
+        .assert_problem(400, "invalid_query_parameter");
+}

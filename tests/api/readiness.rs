@@ -1,0 +1,465 @@
+//! The readiness report, against figures computed by hand (DESIGN.md, "Readiness report").
+
+use chrono::{Days, NaiveDate};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{TestApp, TestUser, spawn_app},
+    milestones::today,
+    world::World,
+};
+
+fn ago(days: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(days)).unwrap()
+}
+
+fn ahead(days: u64) -> NaiveDate {
+    today().checked_add_days(Days::new(days)).unwrap()
+}
+
+#[track_caller]
+fn close(actual: &Value, expected: f64) {
+    let actual = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {actual}"));
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "expected {expected}, got {actual}"
+    );
+}
+
+struct Scenario {
+    project: uuid::Uuid,
+    a: String,
+    b: String,
+    c: String,
+    e: String,
+}
+
+async fn post(app: &TestApp, path: String, by: &TestUser, body: Value) -> Value {
+    let res = app.post(&path, Some(&by.access_token), body).await;
+    assert!(res.status < 300, "{path}: {}", res.body);
+    res.body
+}
+
+async fn advance(app: &TestApp, project: uuid::Uuid, m: &str, by: &TestUser, times: usize) {
+    for _ in 0..times {
+        post(
+            app,
+            format!("/api/v1/projects/{project}/milestones/{m}/transitions"),
+            by,
+            json!({"action": "advance"}),
+        )
+        .await;
+    }
+}
+
+/// A project whose every figure is worked out by hand in the test below.
+///
+/// Members: lead (staff lead, no commitment), staff (10 h/week), consultant (20 h/week),
+/// spare (staff lead too, 4 h/week). Consultant exit in 30 days; start 60 days ago.
+/// Milestones, oldest first:
+///   A finance, owner staff, due 10 days ago, reverse_shadowing (stage 3)
+///   B reporting, no owner, due 5 days ago, planned (0)
+///   C finance, owner spare, due in 60 days, reverse_shadowing (3), no hands-on by spare
+///   D events, owner staff, handed_off (5)
+///   E reporting, owner staff, ready_for_signoff (4)
+/// Hours: staff 2 h execution on A (2 days ago), 1 h testing on D (yesterday), 1 h execution
+/// on E (today); spare 1 h testing on D (yesterday), 1 h planning (40 days ago); consultant
+/// 6 h execution on A (3 days ago), 2 h training (20 days ago).
+async fn scenario(app: &TestApp, w: &World) -> Scenario {
+    let base = format!("/api/v1/orgs/{}/projects", w.org_id);
+    let project: uuid::Uuid = post(
+        app,
+        base,
+        &w.lead,
+        json!({"name": "Readiness", "start_date": ago(60), "consultant_exit_date": ahead(30)}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let p = format!("/api/v1/projects/{project}");
+    post(
+        app,
+        format!("{p}/members"),
+        &w.lead,
+        json!({"user_id": w.staff.id, "role": "staff", "weekly_hours": 10}),
+    )
+    .await;
+    post(
+        app,
+        format!("{p}/members"),
+        &w.lead,
+        json!({"user_id": w.consultant.id, "role": "consultant", "weekly_hours": 20}),
+    )
+    .await;
+    post(
+        app,
+        format!("{p}/members"),
+        &w.lead,
+        json!({"user_id": w.spare_member.id, "role": "staff", "is_lead": true, "weekly_hours": 4}),
+    )
+    .await;
+
+    let new = |title: &str, area: &str, owner: Option<uuid::Uuid>, due: Option<NaiveDate>| json!({"title": title, "knowledge_area": area, "staff_owner_id": owner, "due_date": due});
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let a = id(post(
+        app,
+        format!("{p}/milestones"),
+        &w.lead,
+        new("A", "finance", Some(w.staff.id), Some(ago(10))),
+    )
+    .await);
+    let b = id(post(
+        app,
+        format!("{p}/milestones"),
+        &w.lead,
+        new("B", "reporting", None, Some(ago(5))),
+    )
+    .await);
+    let c = id(post(
+        app,
+        format!("{p}/milestones"),
+        &w.lead,
+        new("C", "finance", Some(w.spare_member.id), Some(ahead(60))),
+    )
+    .await);
+    let d = id(post(
+        app,
+        format!("{p}/milestones"),
+        &w.lead,
+        new("D", "events", Some(w.staff.id), None),
+    )
+    .await);
+    let e = id(post(
+        app,
+        format!("{p}/milestones"),
+        &w.lead,
+        new("E", "reporting", Some(w.staff.id), None),
+    )
+    .await);
+
+    let hours = |day: NaiveDate, h: f64, kind: &str, m: Option<&str>| json!({"occurred_on": day, "hours": h, "kind": kind, "milestone_id": m});
+    let acts = format!("{p}/activities");
+    post(
+        app,
+        acts.clone(),
+        &w.staff,
+        hours(ago(2), 2.0, "execution", Some(&a)),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.staff,
+        hours(ago(1), 1.0, "testing", Some(&d)),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.staff,
+        hours(today(), 1.0, "execution", Some(&e)),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.spare_member,
+        hours(ago(1), 1.0, "testing", Some(&d)),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.spare_member,
+        hours(ago(40), 1.0, "planning", None),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.consultant,
+        hours(ago(3), 6.0, "execution", Some(&a)),
+    )
+    .await;
+    post(
+        app,
+        acts.clone(),
+        &w.consultant,
+        hours(ago(20), 2.0, "training", None),
+    )
+    .await;
+
+    advance(app, project, &a, &w.staff, 3).await;
+    advance(app, project, &c, &w.lead, 3).await;
+    advance(app, project, &d, &w.staff, 4).await;
+    post(
+        app,
+        format!("{p}/milestones/{d}/transitions"),
+        &w.staff,
+        json!({"action": "sign_off"}),
+    )
+    .await;
+    advance(app, project, &e, &w.staff, 4).await;
+    Scenario {
+        project,
+        a,
+        b,
+        c,
+        e,
+    }
+}
+
+async fn report(
+    app: &TestApp,
+    project: uuid::Uuid,
+    by: &TestUser,
+    as_of: Option<NaiveDate>,
+) -> Value {
+    let path = match as_of {
+        Some(day) => format!("/api/v1/projects/{project}/readiness?as_of={day}"),
+        None => format!("/api/v1/projects/{project}/readiness"),
+    };
+    let res = app.get(&path, Some(&by.access_token)).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.body
+}
+
+#[actix_web::test]
+async fn every_figure_matches_the_hand_computed_values() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let s = scenario(&app, &w).await;
+    let r = report(&app, s.project, &w.admin, None).await;
+
+    assert_eq!(r["as_of"], today().to_string(), "as_of defaults to today");
+    // Stages 3 + 0 + 3 + 5 + 4 = 15 of 25.
+    close(&r["components"]["handoff_progress"], 0.6);
+    // 4 of 5 milestones have an owner.
+    close(&r["components"]["ownership_coverage"], 0.8);
+    // Staff 2 + 1 + 1 + 1 + 1 = 6 h of 6 + 8 = 14 h.
+    close(&r["components"]["staff_share"], 6.0 / 14.0);
+    // staff: 4 h of 40 = 0.1; spare: 1 h of 16 = 0.0625; lead has no commitment.
+    close(
+        &r["components"]["commitment_adherence"],
+        (0.1 + 0.0625) / 2.0,
+    );
+    // 100 × (0.4 × 0.6 + 0.15 × 0.8 + 0.25 × (6/14)/0.5 + 0.2 × 0.08125) = 59.05…
+    assert_eq!(r["score"], 59);
+
+    assert_eq!(
+        r["milestones"],
+        json!({"total": 5, "overdue": 2, "unowned": 1, "by_stage": {
+            "planned": 1, "consultant_led": 0, "shadowing": 0, "reverse_shadowing": 2,
+            "ready_for_signoff": 1, "handed_off": 1}})
+    );
+    close(&r["hours"]["staff_hours"], 6.0);
+    close(&r["hours"]["consultant_hours"], 8.0);
+    let weekly = r["hours"]["weekly"].as_array().unwrap();
+    assert_eq!(weekly.len(), 8);
+    assert_eq!(weekly[7]["week_end"], today().to_string());
+    assert_eq!(weekly[7]["week_start"], ago(6).to_string());
+    assert_eq!(weekly[0]["week_start"], ago(55).to_string());
+    let staff_weeks: Vec<f64> = weekly
+        .iter()
+        .map(|w| w["staff_hours"].as_f64().unwrap())
+        .collect();
+    let consultant_weeks: Vec<f64> = weekly
+        .iter()
+        .map(|w| w["consultant_hours"].as_f64().unwrap())
+        .collect();
+    assert_eq!(staff_weeks, [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 5.0]);
+    assert_eq!(consultant_weeks, [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 6.0]);
+
+    let members = r["members"].as_array().unwrap();
+    let member = |id: uuid::Uuid| {
+        members
+            .iter()
+            .find(|m| m["user_id"] == id.to_string())
+            .unwrap()
+            .clone()
+    };
+    let staff = member(w.staff.id);
+    close(&staff["hours_last_28_days"], 4.0);
+    close(&staff["committed_hours_28_days"], 40.0);
+    close(&staff["adherence"], 0.1);
+    let consultant = member(w.consultant.id);
+    close(&consultant["hours_last_28_days"], 8.0);
+    assert_eq!(
+        consultant["adherence"],
+        Value::Null,
+        "adherence is a staff figure"
+    );
+    assert_eq!(
+        member(w.lead.id)["adherence"],
+        Value::Null,
+        "no commitment, no adherence"
+    );
+    close(&member(w.spare_member.id)["adherence"], 0.0625);
+
+    assert_eq!(
+        r["knowledge_areas"],
+        json!([
+            {"knowledge_area": "events", "milestones": 1, "handed_off": 1, "staff_hours": 2.0, "consultant_hours": 0.0, "bus_factor": 2},
+            {"knowledge_area": "finance", "milestones": 2, "handed_off": 0, "staff_hours": 2.0, "consultant_hours": 6.0, "bus_factor": 1},
+            {"knowledge_area": "reporting", "milestones": 2, "handed_off": 0, "staff_hours": 1.0, "consultant_hours": 0.0, "bus_factor": 1},
+        ])
+    );
+    let blockers: Vec<&str> = r["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(blockers, ["A", "B", "C", "E"]);
+
+    let (lead, spare, staff_id) = (
+        w.lead.id.to_string(),
+        w.spare_member.id.to_string(),
+        w.staff.id.to_string(),
+    );
+    let actions: Vec<(String, String, String)> = r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let target = a["milestone_id"]
+                .as_str()
+                .or(a["knowledge_area"].as_str())
+                .unwrap_or("")
+                .to_owned();
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["user_id"].as_str().unwrap().to_owned(),
+                target,
+            )
+        })
+        .collect();
+    let expect = |kind: &str, user: &str, target: &str| {
+        (kind.to_owned(), user.to_owned(), target.to_owned())
+    };
+    assert_eq!(
+        actions,
+        [
+            expect("assign_staff_owner", &lead, &s.b),
+            expect("assign_staff_owner", &spare, &s.b),
+            expect("sign_off", &staff_id, &s.e),
+            expect("overdue", &staff_id, &s.a),
+            expect("overdue", &lead, &s.b),
+            expect("overdue", &spare, &s.b),
+            expect("hands_on_needed", &spare, &s.c),
+            expect("reschedule_before_exit", &lead, &s.c),
+            expect("reschedule_before_exit", &spare, &s.c),
+            expect("knowledge_at_risk", &lead, "finance"),
+            expect("knowledge_at_risk", &spare, "finance"),
+            expect("knowledge_at_risk", &lead, "reporting"),
+            expect("knowledge_at_risk", &spare, "reporting"),
+            expect("log_time", &staff_id, ""),
+            expect("log_time", &spare, ""),
+        ]
+    );
+    let sign_off = r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "sign_off")
+        .unwrap();
+    assert_eq!(sign_off["days_waiting"], 0);
+}
+
+#[actix_web::test]
+async fn as_of_before_any_activity_counts_no_hours() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let s = scenario(&app, &w).await;
+    let r = report(&app, s.project, &w.lead, Some(ago(100))).await;
+    close(&r["components"]["staff_share"], 0.0);
+    close(&r["components"]["commitment_adherence"], 0.0);
+    close(&r["hours"]["staff_hours"], 0.0);
+    close(&r["hours"]["consultant_hours"], 0.0);
+    // Stages and owners are as they are now: 100 × (0.4 × 0.6 + 0.15 × 0.8) = 36.
+    assert_eq!(r["score"], 36);
+    assert_eq!(r["milestones"]["overdue"], 0, "nothing was due yet");
+    // Without hours, only the owner of a handed-off milestone counts towards the bus factor.
+    let bus: Vec<u64> = r["knowledge_areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["bus_factor"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bus, [1, 0, 0]);
+    let hands_on: Vec<&str> = r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "hands_on_needed")
+        .map(|a| a["milestone_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hands_on,
+        [s.a.as_str(), s.c.as_str()],
+        "the staff owner's hours on A had not happened yet"
+    );
+}
+
+#[actix_web::test]
+async fn an_empty_project_scores_zero_without_dividing_by_zero() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let project = app
+        .create_project(&w.lead, w.org_id, json!({"name": "Empty"}))
+        .await;
+    let r = report(&app, project, &w.lead, None).await;
+    assert_eq!(r["score"], 0);
+    for component in [
+        "handoff_progress",
+        "ownership_coverage",
+        "staff_share",
+        "commitment_adherence",
+    ] {
+        close(&r["components"][component], 0.0);
+    }
+    assert_eq!(r["milestones"]["total"], 0);
+    assert_eq!(r["blockers"], json!([]));
+    assert_eq!(r["knowledge_areas"], json!([]));
+    assert_eq!(
+        r["next_actions"],
+        json!([]),
+        "no milestones, no commitments: nothing to do"
+    );
+}
+
+#[actix_web::test]
+async fn hours_without_commitments_give_zero_adherence_and_no_log_time_action() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // The world's project: staff and consultant have no weekly commitment.
+    let r = report(&app, w.project_id, &w.lead, None).await;
+    close(&r["components"]["commitment_adherence"], 0.0);
+    close(&r["components"]["staff_share"], 1.0);
+    assert!(
+        r["next_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] != "log_time")
+    );
+}
+
+#[actix_web::test]
+async fn a_bad_as_of_is_400() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.get(
+        &format!(
+            "/api/v1/projects/{}/readiness?as_of=yesterday",
+            w.project_id
+        ),
+        Some(&w.lead.access_token),
+    )
+    .await
+    .assert_problem(400, "invalid_query_parameter");
+}
