@@ -11,18 +11,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use buyin::{
     api::common::encode_cursor,
-    config::Config,
     domain::{ProjectRole, ProjectStatus},
     entity::{project, project_member},
     repo::{orgs, sessions, users},
-    startup::Application,
 };
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
+use common::{analyze, backend_name, median, percentile};
+use sea_orm::{ActiveValue::Set, Database, EntityTrait};
 use uuid::Uuid;
 
 const PROJECTS: usize = 10_000;
@@ -34,21 +35,7 @@ fn main() {
 }
 
 async fn run() {
-    let (url, cleanup) = scratch_database().await;
-    let config = Config::from_lookup(|k| match k {
-        "BUYIN_DATABASE_URL" => Some(url.clone()),
-        "BUYIN_BIND" => Some("127.0.0.1:0".into()),
-        "BUYIN_JWT_SECRET" => Some("bench-secret-that-is-long-enough-0123456789abcdef".into()),
-        "BUYIN_WORKERS" => Some("1".into()),
-        "BUYIN_LOG" => Some("warn".into()),
-        _ => None,
-    })
-    .expect("config")
-    .0;
-    let app = Application::build(&config).await.expect("server starts");
-    let port = app.port();
-    let state = app.state().clone();
-    actix_web::rt::spawn(app.into_server());
+    let (port, state, url, cleanup) = common::server().await;
 
     let db = Database::connect(&url).await.unwrap();
     let user = users::insert_user(
@@ -119,9 +106,7 @@ async fn run() {
             .await
             .unwrap();
     }
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    }
+    analyze(&url).await;
     ids.sort();
     println!(
         "seeded {PROJECTS} projects in {:.1?} ({})",
@@ -174,7 +159,7 @@ async fn run() {
         "page of 50", "median", "p90", "vs first"
     );
     for (i, (name, _)) in pages.iter().enumerate() {
-        let p90 = timings[i][timings[i].len() * 9 / 10];
+        let p90 = percentile(&mut timings[i], 90);
         println!(
             "{:<20} {:>10.0}µs {:>10.0}µs {:>9.2}×",
             name,
@@ -186,61 +171,4 @@ async fn run() {
     println!("({ROUNDS} interleaved rounds after 20 warm-up rounds)");
     drop(db);
     cleanup().await;
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn backend_name(url: &str) -> &'static str {
-    if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    }
-}
-
-type Cleanup = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>;
-
-/// A throwaway database: a temporary SQLite file, or a new PostgreSQL database on the server
-/// named by `BUYIN_BENCH_DATABASE_URL`.
-async fn scratch_database() -> (String, Cleanup) {
-    let id = Uuid::new_v4().simple().to_string();
-    match std::env::var("BUYIN_BENCH_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("buyin_bench_{id}");
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("reach PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            let url = format!("{base}/{name}");
-            let cleanup: Cleanup = Box::new(move || {
-                Box::pin(async move {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                })
-            });
-            (url, cleanup)
-        }
-        _ => {
-            let path = std::env::temp_dir().join(format!("buyin-bench-{id}.db"));
-            let url = format!("sqlite://{}?mode=rwc", path.display());
-            let cleanup: Cleanup = Box::new(move || {
-                Box::pin(async move {
-                    for suffix in ["", "-wal", "-shm"] {
-                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                    }
-                })
-            });
-            (url, cleanup)
-        }
-    }
 }

@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     config::{Config, SecretSource},
-    db, openapi,
-    startup::Application,
+    db, demo, openapi,
+    startup::{self, Application},
     telemetry,
 };
 
@@ -30,6 +30,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document as JSON to stdout.
     Openapi,
+    /// Load a demo (an association moving to a new AMS) into the configured database and print
+    /// its logins. Running it again changes nothing.
+    SeedDemo,
 }
 
 /// Exit status for a configuration error.
@@ -86,6 +89,25 @@ pub fn run() -> ExitCode {
                     .await
                     .map_err(|e| format!("cannot apply migrations: {e}"))?;
                 tracing::info!("migrations applied");
+                Ok(())
+            }
+            Command::SeedDemo => {
+                let state = startup::connect(&config).await.map_err(|e| e.to_string())?;
+                let (project, created) = demo::seed(&state).await.map_err(|e| e.to_string())?;
+                println!(
+                    "{}",
+                    if created {
+                        "Demo loaded."
+                    } else {
+                        "The demo was already loaded; nothing changed."
+                    }
+                );
+                println!("Logins (password \"{}\"):", demo::DEMO_PASSWORD);
+                for (email, _, role) in demo::LOGINS {
+                    println!("  {email:<32} {role}");
+                }
+                println!("Project: {project}");
+                println!("Readiness: GET /api/v1/projects/{project}/readiness");
                 Ok(())
             }
             _ => {

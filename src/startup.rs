@@ -55,16 +55,7 @@ impl Application {
         config: &Config,
         extra_routes: ExtraRoutes,
     ) -> Result<Application, StartupError> {
-        let db = db::connect(&config.database_url, config.db_max_connections)
-            .await
-            .map_err(StartupError::Database)?;
-        db::migrate(&db).await.map_err(StartupError::Migration)?;
-        let state = AppState {
-            db,
-            tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl),
-            passwords: Passwords::new(Passwords::default_permits())
-                .map_err(|e| StartupError::Other(e.to_string()))?,
-        };
+        let state = connect(config).await?;
 
         let bind_error = |source| StartupError::Bind {
             addr: config.bind.clone(),
@@ -142,6 +133,21 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// Opens the pool, applies pending migrations and builds the shared state: everything but HTTP
+/// (`buyin seed-demo` uses it while a server may be running).
+pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
+    let db = db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .map_err(StartupError::Database)?;
+    db::migrate(&db).await.map_err(StartupError::Migration)?;
+    Ok(AppState {
+        db,
+        tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl),
+        passwords: Passwords::new(Passwords::default_permits())
+            .map_err(|e| StartupError::Other(e.to_string()))?,
+    })
 }
 
 fn cors(origins: &[String]) -> Cors {

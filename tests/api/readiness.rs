@@ -463,3 +463,48 @@ async fn a_bad_as_of_is_400() {
     .await
     .assert_problem(400, "invalid_query_parameter");
 }
+
+#[actix_web::test]
+async fn the_demo_loads_once_and_gives_a_meaningful_report() {
+    let app = spawn_app().await;
+    let (project, created) = buyin::demo::seed(&app.state).await.unwrap();
+    assert!(created);
+    let (again, created_again) = buyin::demo::seed(&app.state).await.unwrap();
+    assert_eq!(
+        (again, created_again),
+        (project, false),
+        "seeding twice changes nothing"
+    );
+
+    let login = app
+        .login(buyin::demo::LOGINS[0].0, buyin::demo::DEMO_PASSWORD)
+        .await;
+    let token = login.body["access_token"].as_str().unwrap().to_owned();
+    let projects = app.get("/api/v1/projects", Some(&token)).await;
+    assert_eq!(projects.body["items"].as_array().unwrap().len(), 1);
+    let r = report(
+        &app,
+        project,
+        &TestUser {
+            id: uuid::Uuid::nil(),
+            email: String::new(),
+            access_token: token,
+            refresh_token: String::new(),
+        },
+        None,
+    )
+    .await;
+    assert_eq!(r["milestones"]["total"], 8);
+    assert_eq!(r["milestones"]["by_stage"]["handed_off"], 1);
+    assert!(r["score"].as_u64().unwrap() > 0);
+    let kinds: std::collections::BTreeSet<&str> = r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.len() >= 5,
+        "the demo shows several kinds of next action: {kinds:?}"
+    );
+}

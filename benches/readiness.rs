@@ -1,0 +1,257 @@
+//! Readiness report benchmark: `GET /api/v1/projects/{id}/readiness` for a project with 200
+//! milestones and 20,000 activities must answer in under 50 ms (median), and its cost must come
+//! from aggregation in the database, not from loading activities.
+//!
+//! Two projects are seeded side by side — 2,000 and 20,000 activities, the same 200 milestones
+//! and members — and requested in interleaved rounds; the response is the same size for both.
+//!
+//!     cargo bench --bench readiness                       # SQLite
+//!     BUYIN_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!         cargo bench --bench readiness                   # PostgreSQL (a scratch database)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use buyin::{
+    domain::{ActivityKind, ProjectRole, ProjectStatus, Stage},
+    entity::{activity, milestone, project, project_member},
+    repo::{orgs, sessions, users},
+};
+use chrono::{Days, Utc};
+use common::{analyze, backend_name, median, percentile};
+use sea_orm::{ActiveValue::Set, Database, DatabaseConnection, EntityTrait};
+use uuid::Uuid;
+
+const MILESTONES: usize = 200;
+const ROUNDS: usize = 100;
+const AREAS: [&str; 8] = [
+    "renewals",
+    "events",
+    "dues",
+    "reporting",
+    "conversion",
+    "finance",
+    "web",
+    "email",
+];
+
+fn main() {
+    actix_web::rt::System::new().block_on(run());
+}
+
+async fn seed_project(
+    db: &DatabaseConnection,
+    org_id: Uuid,
+    people: &[(Uuid, ProjectRole, bool)],
+    activities: usize,
+) -> Uuid {
+    let now = Utc::now();
+    let today = now.date_naive();
+    let project_id = Uuid::now_v7();
+    project::Entity::insert(project::ActiveModel {
+        id: Set(project_id),
+        org_id: Set(org_id),
+        name: Set(format!("{activities} activities")),
+        description: Set(None),
+        system_name: Set(None),
+        status: Set(ProjectStatus::InProgress),
+        start_date: Set(today.checked_sub_days(Days::new(400))),
+        go_live_date: Set(None),
+        consultant_exit_date: Set(today.checked_add_days(Days::new(30))),
+        external_id: Set(None),
+        external_source: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    let members = people
+        .iter()
+        .map(|(user, role, lead)| project_member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            project_id: Set(project_id),
+            user_id: Set(*user),
+            role: Set(*role),
+            is_lead: Set(*lead),
+            weekly_quarter_hours: Set(if *role == ProjectRole::Staff { 32 } else { 80 }),
+            responsibility: Set(None),
+            version: Set(1),
+            joined_at: Set(now),
+            left_at: Set(None),
+        });
+    project_member::Entity::insert_many(members)
+        .exec(db)
+        .await
+        .unwrap();
+    let staff: Vec<Uuid> = people
+        .iter()
+        .filter(|p| p.1 == ProjectRole::Staff)
+        .map(|p| p.0)
+        .collect();
+    let mut milestone_ids = Vec::new();
+    let ms: Vec<milestone::ActiveModel> = (0..MILESTONES)
+        .map(|i| {
+            let id = Uuid::now_v7();
+            milestone_ids.push(id);
+            milestone::ActiveModel {
+                id: Set(id),
+                project_id: Set(project_id),
+                title: Set(format!("Milestone {i}")),
+                knowledge_area: Set(AREAS[i % AREAS.len()].into()),
+                description: Set(None),
+                due_date: Set(today
+                    .checked_sub_days(Days::new(30))
+                    .map(|d| d + Days::new((i % 90) as u64))),
+                staff_owner_id: Set((i % 5 != 0).then(|| staff[i % staff.len()])),
+                consultant_id: Set(None),
+                stage: Set(Stage::ALL[i % 6]),
+                stage_entered_at: Set(now),
+                signed_off_by: Set(None),
+                signed_off_at: Set(None),
+                external_id: Set(None),
+                external_source: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    for chunk in ms.chunks(100) {
+        milestone::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    let kinds = [
+        ActivityKind::Execution,
+        ActivityKind::Training,
+        ActivityKind::Shadowing,
+        ActivityKind::Testing,
+        ActivityKind::Planning,
+    ];
+    let rows: Vec<activity::ActiveModel> = (0..activities)
+        .map(|i| {
+            let (user, role, _) = people[i % people.len()];
+            activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                project_id: Set(project_id),
+                user_id: Set(user),
+                party: Set(role),
+                occurred_on: Set(today.checked_sub_days(Days::new((i % 365) as u64)).unwrap()),
+                quarter_hours: Set((i % 16 + 1) as i32),
+                kind: Set(kinds[i % kinds.len()]),
+                milestone_id: Set((i % 4 != 0).then(|| milestone_ids[i % MILESTONES])),
+                note: Set(None),
+                logged_by: Set(Some(user)),
+                created_at: Set(now),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        activity::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    project_id
+}
+
+async fn run() {
+    let (port, state, url, cleanup) = common::server().await;
+    let db = Database::connect(&url).await.unwrap();
+    let mut people = Vec::new();
+    for (i, (role, lead)) in [
+        (ProjectRole::Staff, true),
+        (ProjectRole::Staff, false),
+        (ProjectRole::Staff, false),
+        (ProjectRole::Staff, false),
+        (ProjectRole::Consultant, false),
+        (ProjectRole::Consultant, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let user = users::insert_user(
+            &db,
+            users::NewUser {
+                email: format!("p{i}@example.org"),
+                display_name: format!("Person {i}"),
+                password_hash: "unused".into(),
+            },
+        )
+        .await
+        .unwrap();
+        people.push((user.id, role, lead));
+    }
+    let viewer = people[0].0;
+    let session = sessions::insert_session(&db, viewer, Utc::now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    let token = state.tokens.issue_access_token(viewer, session.id).unwrap();
+    let org = orgs::insert_org(&db, "Bench".into(), "bench".into())
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let small = seed_project(&db, org.id, &people, 2_000).await;
+    let large = seed_project(&db, org.id, &people, 20_000).await;
+    analyze(&url).await;
+    println!(
+        "seeded 2 projects × {MILESTONES} milestones, 2,000 and 20,000 activities in {:.1?} ({})",
+        started.elapsed(),
+        backend_name(&url)
+    );
+
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let targets = [("2,000 activities", small), ("20,000 activities", large)];
+    let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
+    let mut sizes = vec![0usize; targets.len()];
+    for round in 0..ROUNDS + 10 {
+        for (i, (_, project)) in targets.iter().enumerate() {
+            let url = format!("http://127.0.0.1:{port}/api/v1/projects/{project}/readiness");
+            let t = Instant::now();
+            let mut res = client.get(&url).bearer_auth(&token).send().await.unwrap();
+            let body = res.body().limit(1 << 22).await.unwrap();
+            let elapsed = t.elapsed();
+            assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(&body));
+            sizes[i] = body.len();
+            if round >= 10 {
+                timings[i].push(elapsed);
+            }
+        }
+    }
+    println!(
+        "\n{:<20} {:>10} {:>10} {:>12} {:>10}",
+        "GET readiness", "median", "p90", "body bytes", "target"
+    );
+    for (i, (name, _)) in targets.iter().enumerate() {
+        let med = median(&mut timings[i]);
+        let p90 = percentile(&mut timings[i], 90);
+        println!(
+            "{:<20} {:>8.1}ms {:>8.1}ms {:>12} {:>10}",
+            name,
+            med.as_secs_f64() * 1e3,
+            p90.as_secs_f64() * 1e3,
+            sizes[i],
+            if i == 1 {
+                if med < Duration::from_millis(50) {
+                    "< 50 ms ✓"
+                } else {
+                    "< 50 ms ✗"
+                }
+            } else {
+                ""
+            }
+        );
+    }
+    println!("({ROUNDS} interleaved rounds after 10 warm-up rounds)");
+    drop(db);
+    cleanup().await;
+}
