@@ -10,8 +10,9 @@ use crate::{
     error::ApiError,
     repo::{orgs as org_repo, users},
     service::{
-        AppState, activities, auth, auth::CurrentUser, criteria, members, milestones, orgs,
-        projects,
+        AppState, activities,
+        auth::{self, Caller, CurrentUser},
+        criteria, members, milestones, orgs, projects,
     },
 };
 
@@ -41,7 +42,7 @@ pub const LOGINS: [(&str, &str, &str); 4] = [
 async fn person(
     state: &AppState,
     (email, name, _): (&str, &str, &str),
-) -> Result<CurrentUser, ApiError> {
+) -> Result<Caller, ApiError> {
     let user = match users::find_by_email(&state.db, email).await? {
         Some(user) => user,
         None => {
@@ -53,13 +54,17 @@ async fn person(
             auth::register(state, input).await?
         }
     };
-    Ok(CurrentUser {
+    Ok(Caller::User(CurrentUser {
         id: user.id,
         email: user.email,
         display_name: user.display_name,
         created_at: user.created_at,
         session_id: Uuid::nil(),
-    })
+    }))
+}
+
+fn uid(caller: &Caller) -> Uuid {
+    caller.user_id().unwrap_or_default()
 }
 
 fn ago(days: u64) -> NaiveDate {
@@ -115,7 +120,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         org.id,
         orgs::AddOrgMember {
             email: None,
-            user_id: Some(sam.id),
+            user_id: Some(uid(&sam)),
             role: OrgRole::Member,
         },
     )
@@ -137,6 +142,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             consultant_exit_date: Some(ahead(70)),
             external_id: None,
             external_source: None,
+            lead_user_id: None,
         },
     )
     .await?;
@@ -153,7 +159,12 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         state,
         &dana,
         p,
-        add(sam.id, ProjectRole::Staff, 8.0, "Membership and renewals"),
+        add(
+            uid(&sam),
+            ProjectRole::Staff,
+            8.0,
+            "Membership and renewals",
+        ),
     )
     .await?;
     members::add(
@@ -161,7 +172,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         &dana,
         p,
         add(
-            chris.id,
+            uid(&chris),
             ProjectRole::Consultant,
             24.0,
             "NewAMS configuration",
@@ -173,7 +184,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         &dana,
         p,
         add(
-            pat.id,
+            uid(&pat),
             ProjectRole::Consultant,
             16.0,
             "Events and finance modules",
@@ -184,7 +195,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         state,
         &dana,
         p,
-        dana.id,
+        uid(&dana),
         Some("*"),
         members::UpdateProjectMember {
             weekly_hours: Some(6.0),
@@ -196,8 +207,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     struct Plan<'a> {
         title: &'a str,
         area: &'a str,
-        owner: Option<&'a CurrentUser>,
-        consultant: Option<&'a CurrentUser>,
+        owner: Option<&'a Caller>,
+        consultant: Option<&'a Caller>,
         due: Option<NaiveDate>,
         criteria: &'a [&'a str],
     }
@@ -281,8 +292,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                 knowledge_area: plan.area.into(),
                 description: None,
                 due_date: plan.due,
-                staff_owner_id: plan.owner.map(|u| u.id),
-                consultant_id: plan.consultant.map(|u| u.id),
+                staff_owner_id: plan.owner.and_then(Caller::user_id),
+                consultant_id: plan.consultant.and_then(Caller::user_id),
                 acceptance_criteria: plan.criteria.iter().map(|c| (*c).to_owned()).collect(),
                 external_id: None,
                 external_source: None,
@@ -296,13 +307,14 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     }
 
     // Ten weeks of the ledger: consultants front-loaded, staff growing into it.
-    let log = |user: &CurrentUser, day: u64, hours: f64, kind, milestone: Option<usize>| {
+    let log = |user: &Caller, day: u64, hours: f64, kind, milestone: Option<usize>| {
         let input = activities::LogActivity {
             occurred_on: ago(day),
             hours,
             kind,
             milestone_id: milestone.map(|i| ids[i].0),
             note: None,
+            user_id: None,
         };
         let user = user.clone();
         async move { activities::log(state, &user, p, input).await }
@@ -334,7 +346,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     log(&dana, 1, 1.5, Testing, Some(5)).await?;
 
     // Walk each milestone up the ladder as the people involved would.
-    let advance = |who: &CurrentUser, i: usize, times: usize| {
+    let advance = |who: &Caller, i: usize, times: usize| {
         let who = who.clone();
         let id = ids[i].0;
         async move {
@@ -348,7 +360,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             Ok::<(), ApiError>(())
         }
     };
-    let tick = |who: &CurrentUser, i: usize| {
+    let tick = |who: &Caller, i: usize| {
         let who = who.clone();
         let (id, criteria_ids) = ids[i].clone();
         async move {

@@ -33,6 +33,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "milestones", description = "Handoff milestones on the ladder from consultant-led to staff-owned"),
         (name = "activities", description = "The activity ledger: hours each side spends"),
         (name = "readiness", description = "How close the staff are to running the system alone"),
+        (name = "api keys", description = "Organisation API keys for integrations"),
         (name = "events", description = "The append-only audit log and integration feed"),
         (name = "operations", description = "Health and readiness probes"),
     )
@@ -50,7 +51,10 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An `access_token` from `POST /api/v1/auth/login`."))
+                    .description(Some(
+                        "An `access_token` from `POST /api/v1/auth/login`, or an organisation \
+                         API key (`bik_…`) from `POST /api/v1/orgs/{org_id}/api-keys`.",
+                    ))
                     .build(),
             ),
         );

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_accounts;
 mod m20261126_000002_orgs_projects;
 mod m20261126_000003_milestones_activities;
+mod m20261126_000004_api_keys;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_orgs_projects::Migration),
             Box::new(m20261126_000003_milestones_activities::Migration),
+            Box::new(m20261126_000004_api_keys::Migration),
         ]
     }
 }

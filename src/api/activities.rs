@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     common::{Page, envelope, page},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, Authenticated},
 };
 use crate::{
     domain::{ActivityKind, ProjectRole},
@@ -97,7 +97,7 @@ pub struct ReadinessQuery {
 #[post("/projects/{project_id}/activities")]
 async fn log_activity(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<LogActivity>,
 ) -> Result<HttpResponse, ApiError> {
@@ -119,7 +119,7 @@ async fn log_activity(
 #[get("/projects/{project_id}/activities")]
 async fn list_activities(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<ActivityListQuery>,
 ) -> Result<web::Json<Page<ActivityResponse>>, ApiError> {
@@ -155,7 +155,7 @@ async fn list_activities(
 #[delete("/projects/{project_id}/activities/{activity_id}")]
 async fn delete_activity(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, activity_id) = path.into_inner();
@@ -175,7 +175,7 @@ async fn delete_activity(
 #[get("/projects/{project_id}/readiness")]
 async fn get_readiness(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<ReadinessQuery>,
 ) -> Result<web::Json<ReadinessReport>, ApiError> {

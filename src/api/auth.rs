@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, Authenticated};
 use crate::{
     error::{ApiError, Problem},
     service::{AppState, auth},
@@ -183,14 +183,18 @@ async fn logout(
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, description = "The current user.", body = UserResponse))
+    responses(
+        (status = 200, description = "The current user.", body = UserResponse),
+        (status = 403, description = "An API key has no account.", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/me")]
-async fn me(AuthUser(user): AuthUser) -> web::Json<UserResponse> {
-    web::Json(UserResponse {
+async fn me(Authenticated(caller): Authenticated) -> Result<web::Json<UserResponse>, ApiError> {
+    let user = caller.person()?;
+    Ok(web::Json(UserResponse {
         id: user.id,
-        email: user.email,
-        display_name: user.display_name,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
         created_at: user.created_at,
-    })
+    }))
 }

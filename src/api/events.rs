@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{common::limit, extract::AuthUser};
+use super::{common::limit, extract::Authenticated};
 use crate::{
     entity::event,
     error::ApiError,
@@ -115,7 +115,7 @@ fn request(query: &EventQuery) -> Result<PageRequest<i64>, ApiError> {
 #[get("/projects/{project_id}/events")]
 async fn project_events(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<EventQuery>,
 ) -> Result<web::Json<EventPage>, ApiError> {
@@ -137,7 +137,7 @@ async fn project_events(
 #[get("/orgs/{org_id}/events")]
 async fn org_events(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<EventQuery>,
 ) -> Result<web::Json<EventPage>, ApiError> {

@@ -1,7 +1,7 @@
 //! Extractors: the typed edge of every handler.
 //!
 //! [`ApiJson`] parses a body strictly (unknown fields and NUL bytes refused, errors as
-//! problem+json with the failing field's path); [`AuthUser`] authenticates the caller against the
+//! problem+json with the failing field's path); [`Authenticated`] authenticates the caller against the
 //! database, so a handler that takes one cannot forget to check.
 
 use std::{future::Future, pin::Pin};
@@ -98,10 +98,10 @@ pub fn json_payload_error(err: actix_web::Error) -> ApiError {
     }
 }
 
-/// The authenticated user making the request.
-pub struct AuthUser(pub auth::CurrentUser);
+/// The authenticated caller of the request: a person (access token) or an API key.
+pub struct Authenticated(pub auth::Caller);
 
-impl FromRequest for AuthUser {
+impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -111,7 +111,7 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let token = bearer?;
-            auth::authenticate(&state, &token).await.map(AuthUser)
+            auth::authenticate(&state, &token).await.map(Authenticated)
         })
     }
 }

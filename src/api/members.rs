@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, Authenticated},
 };
 use crate::{
     domain::ProjectRole,
@@ -92,7 +92,7 @@ pub struct MemberListQuery {
 #[get("/projects/{project_id}/members")]
 async fn list_members(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<MemberListQuery>,
 ) -> Result<web::Json<Page<ProjectMemberResponse>>, ApiError> {
@@ -131,7 +131,7 @@ async fn list_members(
 #[post("/projects/{project_id}/members")]
 async fn add_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<AddProjectMember>,
 ) -> Result<HttpResponse, ApiError> {
@@ -154,7 +154,7 @@ async fn add_member(
 #[get("/projects/{project_id}/members/{user_id}")]
 async fn get_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, user_id) = path.into_inner();
@@ -181,7 +181,7 @@ async fn get_member(
 #[patch("/projects/{project_id}/members/{user_id}")]
 async fn update_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateProjectMember>,
@@ -216,7 +216,7 @@ async fn update_member(
 #[delete("/projects/{project_id}/members/{user_id}")]
 async fn remove_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page, text_param},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, Authenticated},
 };
 use crate::{
     domain::{Action, Stage},
@@ -196,7 +196,7 @@ type MilestonePath = web::Path<(Uuid, Uuid)>;
 #[post("/projects/{project_id}/milestones")]
 async fn create_milestone(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<CreateMilestone>,
 ) -> Result<HttpResponse, ApiError> {
@@ -221,7 +221,7 @@ async fn create_milestone(
 #[get("/projects/{project_id}/milestones")]
 async fn list_milestones(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<MilestoneListQuery>,
 ) -> Result<web::Json<Page<MilestoneResponse>>, ApiError> {
@@ -255,7 +255,7 @@ async fn list_milestones(
 #[get("/projects/{project_id}/milestones/{milestone_id}")]
 async fn get_milestone(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
@@ -282,7 +282,7 @@ async fn get_milestone(
 #[patch("/projects/{project_id}/milestones/{milestone_id}")]
 async fn update_milestone(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateMilestone>,
@@ -315,7 +315,7 @@ async fn update_milestone(
 #[delete("/projects/{project_id}/milestones/{milestone_id}")]
 async fn delete_milestone(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
@@ -348,7 +348,7 @@ async fn delete_milestone(
 #[post("/projects/{project_id}/milestones/{milestone_id}/transitions")]
 async fn transition(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -367,7 +367,7 @@ async fn transition(
 #[get("/projects/{project_id}/milestones/{milestone_id}/history")]
 async fn history(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
     query: web::Query<HistoryQuery>,
 ) -> Result<web::Json<Page<TransitionResponse>>, ApiError> {
@@ -397,7 +397,7 @@ async fn history(
 #[post("/projects/{project_id}/milestones/{milestone_id}/criteria")]
 async fn create_criterion(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: MilestonePath,
     ApiJson(body): ApiJson<CreateCriterion>,
 ) -> Result<HttpResponse, ApiError> {
@@ -422,7 +422,7 @@ async fn create_criterion(
 #[get("/projects/{project_id}/milestones/{milestone_id}/criteria/{criterion_id}")]
 async fn get_criterion(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<web::Json<CriterionResponse>, ApiError> {
     let (project_id, milestone_id, criterion_id) = path.into_inner();
@@ -445,7 +445,7 @@ async fn get_criterion(
 #[patch("/projects/{project_id}/milestones/{milestone_id}/criteria/{criterion_id}")]
 async fn update_criterion(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid, Uuid)>,
     ApiJson(body): ApiJson<UpdateCriterion>,
 ) -> Result<web::Json<CriterionResponse>, ApiError> {
@@ -475,7 +475,7 @@ async fn update_criterion(
 #[delete("/projects/{project_id}/milestones/{milestone_id}/criteria/{criterion_id}")]
 async fn delete_criterion(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id, criterion_id) = path.into_inner();

@@ -2,6 +2,7 @@
 //! No business rules live here.
 
 pub mod activities;
+pub mod api_keys;
 pub mod auth;
 pub mod common;
 pub mod events;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::configure)
             .configure(orgs::configure)
+            .configure(api_keys::configure)
             .configure(projects::configure)
             .configure(members::configure)
             .configure(milestones::configure)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     common::{Page, envelope, page},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, Authenticated},
 };
 use crate::{
     domain::OrgRole,
@@ -37,14 +37,14 @@ pub struct OrgResponse {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
-    /// The caller's role in this organisation.
-    pub my_role: OrgRole,
+    /// The caller's role in this organisation (null for an API key).
+    pub my_role: Option<OrgRole>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-fn org_response(org: org::Model, my_role: OrgRole) -> OrgResponse {
+fn org_response(org: org::Model, my_role: Option<OrgRole>) -> OrgResponse {
     OrgResponse {
         id: org.id,
         name: org.name,
@@ -99,13 +99,13 @@ pub struct ListQuery {
 #[post("/orgs")]
 async fn create_org(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     ApiJson(body): ApiJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     let org = orgs::create(&state, &caller, body).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/orgs/{}", org.id)))
-        .json(org_response(org, OrgRole::Admin)))
+        .json(org_response(org, Some(OrgRole::Admin))))
 }
 
 /// The organisations the caller is a member of.
@@ -118,7 +118,7 @@ async fn create_org(
 #[get("/orgs")]
 async fn list_orgs(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Page<OrgResponse>>, ApiError> {
     let request = page("orgs", query.limit, query.cursor.as_deref())?;
@@ -141,7 +141,7 @@ async fn list_orgs(
 #[get("/orgs/{org_id}")]
 async fn get_org(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrgResponse>, ApiError> {
     let access = orgs::get(&state, &caller, path.into_inner()).await?;
@@ -164,7 +164,7 @@ async fn get_org(
 #[patch("/orgs/{org_id}")]
 async fn update_org(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<UpdateOrg>,
 ) -> Result<web::Json<OrgResponse>, ApiError> {
@@ -182,7 +182,7 @@ async fn update_org(
 #[get("/orgs/{org_id}/members")]
 async fn list_members(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Page<OrgMemberResponse>>, ApiError> {
@@ -213,7 +213,7 @@ async fn list_members(
 #[post("/orgs/{org_id}/members")]
 async fn add_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<AddOrgMember>,
 ) -> Result<HttpResponse, ApiError> {
@@ -235,7 +235,7 @@ async fn add_member(
 #[get("/orgs/{org_id}/members/{user_id}")]
 async fn get_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<OrgMemberResponse>, ApiError> {
     let (org_id, user_id) = path.into_inner();
@@ -259,7 +259,7 @@ async fn get_member(
 #[patch("/orgs/{org_id}/members/{user_id}")]
 async fn update_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<UpdateOrgMember>,
 ) -> Result<web::Json<OrgMemberResponse>, ApiError> {
@@ -282,7 +282,7 @@ async fn update_member(
 #[delete("/orgs/{org_id}/members/{user_id}")]
 async fn remove_member(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, user_id) = path.into_inner();

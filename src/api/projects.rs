@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page, text_param},
-    extract::{ApiJson, AuthUser},
+    extract::{ApiJson, Authenticated},
 };
 use crate::{
     domain::{ProjectRole, ProjectStatus},
@@ -124,7 +124,7 @@ pub struct ProjectListQuery {
 #[post("/orgs/{org_id}/projects")]
 async fn create_project(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
@@ -146,7 +146,7 @@ async fn create_project(
 #[get("/projects")]
 async fn list_projects(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     query: web::Query<ProjectListQuery>,
 ) -> Result<web::Json<Page<ProjectResponse>>, ApiError> {
     let query = query.into_inner();
@@ -177,7 +177,7 @@ async fn list_projects(
 #[get("/projects/{project_id}")]
 async fn get_project(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let access = projects::get(&state, &caller, path.into_inner()).await?;
@@ -205,7 +205,7 @@ async fn get_project(
 #[patch("/projects/{project_id}")]
 async fn update_project(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateProject>,
@@ -239,7 +239,7 @@ async fn update_project(
 #[delete("/projects/{project_id}")]
 async fn delete_project(
     state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    Authenticated(caller): Authenticated,
     path: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {

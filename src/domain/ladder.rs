@@ -1,6 +1,6 @@
 //! The knowledge-transfer ladder and who may move a milestone along it (DESIGN.md, "Stage").
 //!
-//! Pure rules, no I/O: the service gathers the facts ([`Caller`], [`Evidence`]) and these
+//! Pure rules, no I/O: the service gathers the facts ([`Actor`], [`Evidence`]) and these
 //! functions decide, so every rule here can be tested on its own.
 
 use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
@@ -125,7 +125,7 @@ impl Action {
 
 /// What the rules need to know about the person asking.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Caller {
+pub struct Actor {
     /// An active participant of the project (staff or consultant).
     pub is_member: bool,
     pub is_staff: bool,
@@ -136,7 +136,7 @@ pub struct Caller {
 
 /// Whether `caller` may ever perform `action` on this milestone, whatever its stage.
 /// Nobody signs for the staff owner: not a lead, not an org admin, never a consultant.
-pub fn permits(action: Action, caller: Caller) -> bool {
+pub fn permits(action: Action, caller: Actor) -> bool {
     match action {
         Action::Advance => caller.is_member,
         Action::SignOff => caller.is_staff_owner,
@@ -173,7 +173,7 @@ pub fn unmet(to: Stage, evidence: Evidence) -> Vec<&'static str> {
 }
 
 /// The actions `caller` can perform right now from `stage`.
-pub fn allowed_actions(stage: Stage, caller: Caller, evidence: Evidence) -> Vec<Action> {
+pub fn allowed_actions(stage: Stage, caller: Actor, evidence: Evidence) -> Vec<Action> {
     Action::ALL
         .into_iter()
         .filter(|a| permits(*a, caller))
@@ -232,25 +232,25 @@ impl ActivityKind {
 mod tests {
     use super::*;
 
-    const MEMBER: Caller = Caller {
+    const MEMBER: Actor = Actor {
         is_member: true,
         is_staff: false,
         is_staff_lead: false,
         is_staff_owner: false,
     };
-    const OWNER: Caller = Caller {
+    const OWNER: Actor = Actor {
         is_member: true,
         is_staff: true,
         is_staff_lead: false,
         is_staff_owner: true,
     };
-    const LEAD: Caller = Caller {
+    const LEAD: Actor = Actor {
         is_member: true,
         is_staff: true,
         is_staff_lead: true,
         is_staff_owner: false,
     };
-    const ADMIN: Caller = Caller {
+    const ADMIN: Actor = Actor {
         is_member: false,
         is_staff: false,
         is_staff_lead: false,

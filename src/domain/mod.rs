@@ -7,7 +7,7 @@ pub mod text;
 mod user;
 
 pub use ladder::{Action, ActivityKind, Stage};
-pub use roles::{OrgRole, ProjectRole, ProjectStatus};
+pub use roles::{KeyScope, OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};
 
 /// NUL bytes are refused in every string: PostgreSQL cannot store them, and no legitimate

@@ -45,3 +45,17 @@ pub enum ProjectStatus {
     #[sea_orm(string_value = "closed")]
     Closed,
 }
+
+/// What an organisation API key may do: `read` sees every project of its organisation;
+/// `write` may also create and edit projects and milestones and log activities for members.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    #[sea_orm(string_value = "read")]
+    Read,
+    #[sea_orm(string_value = "write")]
+    Write,
+}

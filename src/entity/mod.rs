@@ -2,8 +2,10 @@
 //! service layers; handlers speak DTOs.
 
 pub mod activity;
+pub mod api_key;
 pub mod criterion;
 pub mod event;
+pub mod idempotency_key;
 pub mod milestone;
 pub mod milestone_transition;
 pub mod org;

@@ -20,7 +20,7 @@ pub struct NewActivity {
     pub kind: ActivityKind,
     pub milestone_id: Option<Uuid>,
     pub note: Option<String>,
-    pub logged_by: Uuid,
+    pub logged_by: Option<Uuid>,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activity::Model, DbErr> {
@@ -34,7 +34,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activ
         kind: Set(new.kind),
         milestone_id: Set(new.milestone_id),
         note: Set(new.note),
-        logged_by: Set(Some(new.logged_by)),
+        logged_by: Set(new.logged_by),
         created_at: Set(Utc::now()),
     }
     .insert(db)

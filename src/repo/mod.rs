@@ -2,6 +2,7 @@
 //! same query serves a pooled connection or a transaction; they hold no business rules.
 
 pub mod activities;
+pub mod api_keys;
 pub mod events;
 pub mod milestones;
 pub mod orgs;

@@ -32,6 +32,13 @@ pub async fn insert_org(
     .await
 }
 
+pub async fn find_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+) -> Result<Option<org::Model>, DbErr> {
+    org::Entity::find_by_id(org_id).one(db).await
+}
+
 pub async fn slug_exists(db: &impl ConnectionTrait, slug: &str) -> Result<bool, DbErr> {
     Ok(org::Entity::find()
         .filter(org::Column::Slug.eq(slug))

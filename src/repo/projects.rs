@@ -53,6 +53,18 @@ pub async fn insert_project(
     .await
 }
 
+/// A project of `org_id` (how an organisation's API key sees projects).
+pub async fn find_in_org(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    org_id: Uuid,
+) -> Result<Option<project::Model>, DbErr> {
+    project::Entity::find_by_id(project_id)
+        .filter(project::Column::OrgId.eq(org_id))
+        .one(db)
+        .await
+}
+
 /// A project as one user may see it: the row, their active participation (if any) and their
 /// role in its organisation (if any).
 pub struct ProjectForUser {
@@ -139,31 +151,27 @@ pub struct ProjectFilter {
     pub external_id: Option<String>,
 }
 
-/// The projects `user_id` may see, in id order (UUIDv7, so creation order), one keyset page.
-pub async fn list_projects_for_user(
+/// Whose view of the project list.
+pub enum Visibility {
+    /// Projects the user takes part in, and every project of organisations they administer.
+    User(Uuid),
+    /// Every project of one organisation (an API key's view).
+    Org(Uuid),
+}
+
+/// The visible projects in id order (UUIDv7, so creation order), one keyset page.
+pub async fn list_projects(
     db: &impl ConnectionTrait,
-    user_id: Uuid,
+    visibility: Visibility,
     filter: ProjectFilter,
     page: PageRequest,
 ) -> Result<(Vec<project::Model>, bool), DbErr> {
-    let member_of = Query::select()
-        .column(project_member::Column::ProjectId)
-        .from(project_member::Entity)
-        .and_where(Expr::col(project_member::Column::UserId).eq(user_id))
-        .and_where(Expr::col(project_member::Column::LeftAt).is_null())
-        .to_owned();
-    let admin_of = Query::select()
-        .column(org_member::Column::OrgId)
-        .from(org_member::Entity)
-        .and_where(Expr::col(org_member::Column::UserId).eq(user_id))
-        .and_where(Expr::col(org_member::Column::Role).eq(OrgRole::Admin))
-        .to_owned();
+    let visible = match visibility {
+        Visibility::User(user_id) => visible_to_user(user_id),
+        Visibility::Org(org_id) => Condition::all().add(project::Column::OrgId.eq(org_id)),
+    };
     let mut query = project::Entity::find()
-        .filter(
-            Condition::any()
-                .add(project::Column::Id.in_subquery(member_of))
-                .add(project::Column::OrgId.in_subquery(admin_of)),
-        )
+        .filter(visible)
         .order_by_asc(project::Column::Id)
         .limit(page.limit + 1);
     if let Some(after) = page.after {
@@ -182,6 +190,24 @@ pub async fn list_projects_for_user(
         query = query.filter(project::Column::ExternalId.eq(id));
     }
     Ok(into_page(query.all(db).await?, page.limit))
+}
+
+fn visible_to_user(user_id: Uuid) -> Condition {
+    let member_of = Query::select()
+        .column(project_member::Column::ProjectId)
+        .from(project_member::Entity)
+        .and_where(Expr::col(project_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(project_member::Column::LeftAt).is_null())
+        .to_owned();
+    let admin_of = Query::select()
+        .column(org_member::Column::OrgId)
+        .from(org_member::Entity)
+        .and_where(Expr::col(org_member::Column::UserId).eq(user_id))
+        .and_where(Expr::col(org_member::Column::Role).eq(OrgRole::Admin))
+        .to_owned();
+    Condition::any()
+        .add(project::Column::Id.in_subquery(member_of))
+        .add(project::Column::OrgId.in_subquery(admin_of))
 }
 
 /// Writes `changed` only if the row is still at `expected_version`; `None` means it moved on.

@@ -7,15 +7,15 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::project_access, auth::CurrentUser, events::record};
+use super::{AppState, access::project_access, auth::Caller, events::record};
 use crate::{
-    domain::{ActivityKind, text},
+    domain::{ActivityKind, KeyScope, text},
     entity::activity,
     error::{ApiError, FieldError},
     repo::{
         PageRequest,
         activities::{self, ActivityFilter, NewActivity},
-        milestones,
+        milestones, project_members,
     },
 };
 
@@ -31,6 +31,9 @@ pub struct LogActivity {
     /// A milestone of the same project.
     pub milestone_id: Option<Uuid>,
     pub note: Option<String>,
+    /// Only for API keys with `write` scope: the active member the time is logged for. People
+    /// log their own time and leave it out.
+    pub user_id: Option<Uuid>,
 }
 
 /// Hours as whole quarter hours: 0.25 to 24.
@@ -47,16 +50,50 @@ pub fn quarter_hours(hours: f64) -> Result<i32, FieldError> {
 
 pub async fn log(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     input: LogActivity,
 ) -> Result<activity::Model, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
-    let Some(party) = access.role else {
-        return Err(ApiError::Forbidden {
-            code: "forbidden",
-            detail: "Only members of the project log time on it, each for themselves.".into(),
-        });
+    let (user_id, party) = match caller {
+        Caller::User(user) => {
+            let Some(party) = access.role else {
+                return Err(ApiError::Forbidden {
+                    code: "forbidden",
+                    detail: "Only members of the project log time on it, each for themselves."
+                        .into(),
+                });
+            };
+            if input.user_id.is_some_and(|id| id != user.id) {
+                return Err(ApiError::invalid(
+                    "user_id",
+                    "people log their own time; only API keys log it for a member",
+                ));
+            }
+            (user.id, party)
+        }
+        Caller::Key(key) => {
+            access.require(
+                key.scope == KeyScope::Write,
+                "A read-only API key cannot log time.",
+            )?;
+            let Some(member) = input.user_id else {
+                return Err(ApiError::invalid(
+                    "user_id",
+                    "required when an API key logs time: the member it is for",
+                ));
+            };
+            let Some((participation, _)) =
+                project_members::find_active(&state.db, project_id, member).await?
+            else {
+                return Err(ApiError::invalid(
+                    "user_id",
+                    "must be an active member of this project",
+                ));
+            };
+            // The party is the member's side, whoever writes the entry.
+            (member, participation.role)
+        }
     };
     let mut errors = Vec::new();
     let quarter_hours = quarter_hours(input.hours).unwrap_or_else(|e| {
@@ -97,14 +134,14 @@ pub async fn log(
         &txn,
         NewActivity {
             project_id,
-            user_id: caller.id,
+            user_id,
             party,
             occurred_on: input.occurred_on,
             quarter_hours,
             kind: input.kind,
             milestone_id: input.milestone_id,
             note,
-            logged_by: caller.id,
+            logged_by: caller.user_id(),
         },
     )
     .await?;
@@ -128,7 +165,7 @@ pub async fn log(
 
 pub async fn list(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     filter: ActivityFilter,
     page: PageRequest,
@@ -140,7 +177,7 @@ pub async fn list(
 /// Deletes an activity: its author, or a staff lead.
 pub async fn delete(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     activity_id: Uuid,
 ) -> Result<(), ApiError> {
@@ -150,7 +187,7 @@ pub async fn delete(
         .ok_or_else(|| {
             ApiError::not_found("activity_not_found", "No such activity in this project.")
         })?;
-    let is_author = access.role.is_some() && existing.user_id == caller.id;
+    let is_author = access.role.is_some() && caller.user_id() == Some(existing.user_id);
     access.require(
         is_author || access.is_staff_lead(),
         "Only the author or a staff lead may delete an activity.",

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{AppState, tokens};
 use crate::{
-    domain::{DisplayName, Email, Password},
+    domain::{DisplayName, Email, KeyScope, Password},
     entity::user,
     error::{ApiError, AuthFailure, FieldError},
     repo::{sessions, users},
@@ -29,6 +29,56 @@ pub struct CurrentUser {
     pub display_name: String,
     pub created_at: DateTime<Utc>,
     pub session_id: Uuid,
+}
+
+/// An organisation API key acting for its organisation.
+#[derive(Debug, Clone)]
+pub struct KeyCaller {
+    pub key_id: Uuid,
+    pub org_id: Uuid,
+    pub scope: KeyScope,
+}
+
+/// Whoever makes a request: a person, or an organisation's API key.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(CurrentUser),
+    Key(KeyCaller),
+}
+
+impl Caller {
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Caller::User(user) => Some(user.id),
+            Caller::Key(_) => None,
+        }
+    }
+
+    pub fn key(&self) -> Option<&KeyCaller> {
+        match self {
+            Caller::User(_) => None,
+            Caller::Key(key) => Some(key),
+        }
+    }
+
+    /// The person making the request; API keys get 403 for what only people do.
+    pub fn person(&self) -> Result<&CurrentUser, ApiError> {
+        match self {
+            Caller::User(user) => Ok(user),
+            Caller::Key(_) => Err(ApiError::Forbidden {
+                code: "person_required",
+                detail: "Only a person can do this, not an API key.".into(),
+            }),
+        }
+    }
+
+    /// A stable name for per-caller records (idempotency keys).
+    pub fn principal(&self) -> String {
+        match self {
+            Caller::User(user) => format!("user:{}", user.id),
+            Caller::Key(key) => format!("key:{}", key.key_id),
+        }
+    }
 }
 
 pub struct RegisterInput {
@@ -170,8 +220,18 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> Result<(), ApiErro
     Ok(())
 }
 
-/// Resolves a bearer token to the caller, checking the session and account in the database.
-pub async fn authenticate(state: &AppState, bearer: &str) -> Result<CurrentUser, ApiError> {
+/// Resolves a bearer credential to the caller: an API key (`bik_…`) or an access token, each
+/// checked in the database on every request, so revocation and logout take effect at once.
+pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Caller, ApiError> {
+    if bearer.starts_with(super::api_keys::KEY_PREFIX) {
+        return super::api_keys::authenticate(state, bearer)
+            .await
+            .map(Caller::Key);
+    }
+    authenticate_user(state, bearer).await.map(Caller::User)
+}
+
+async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser, ApiError> {
     let claims = state.tokens.verify_access_token(bearer)?;
     let user = sessions::find_live_session_user(&state.db, claims.sid, claims.sub, Utc::now())
         .await?

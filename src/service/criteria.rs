@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    auth::CurrentUser,
+    auth::Caller,
     events::record,
     milestones::{criterion_text, load},
 };
@@ -43,14 +43,14 @@ fn snapshot(c: &criterion::Model) -> serde_json::Value {
 
 pub async fn create(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     input: CreateCriterion,
 ) -> Result<criterion::Model, ApiError> {
     let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
     access.require(
-        access.role.is_some(),
+        access.can_work(),
         "Only members of the project may add acceptance criteria.",
     )?;
     let text = criterion_text("text", &input.text).map_err(|e| ApiError::Validation(vec![e]))?;
@@ -72,7 +72,7 @@ pub async fn create(
 
 pub async fn get(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     criterion_id: Uuid,
@@ -85,7 +85,7 @@ pub async fn get(
 
 pub async fn update(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     criterion_id: Uuid,
@@ -93,7 +93,7 @@ pub async fn update(
 ) -> Result<criterion::Model, ApiError> {
     let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
     access.require(
-        access.role.is_some(),
+        access.can_work(),
         "Only members of the project may edit acceptance criteria.",
     )?;
     if input.done.is_some() {
@@ -114,7 +114,7 @@ pub async fn update(
         && done != before.done
     {
         after.done = done;
-        after.done_by = done.then_some(caller.id);
+        after.done_by = if done { caller.user_id() } else { None };
         after.done_at = done.then(Utc::now);
     }
     if after == before {
@@ -138,7 +138,7 @@ pub async fn update(
 
 pub async fn delete(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     criterion_id: Uuid,

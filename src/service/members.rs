@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     AppState,
     access::{ProjectAccess, check_if_match, project_access},
-    auth::CurrentUser,
+    auth::Caller,
     events::{changes, record},
     orgs::resolve_user,
     projects::nullable,
@@ -91,7 +91,7 @@ pub fn member_snapshot(m: &project_member::Model) -> serde_json::Value {
 
 pub async fn list(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     include_former: bool,
     page: PageRequest,
@@ -102,7 +102,7 @@ pub async fn list(
 
 pub async fn get(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     user_id: Uuid,
 ) -> Result<(project_member::Model, user::Model), ApiError> {
@@ -126,7 +126,7 @@ async fn required_role(
 
 pub async fn add(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     input: AddProjectMember,
 ) -> Result<(project_member::Model, user::Model), ApiError> {
@@ -212,7 +212,7 @@ fn already_member() -> ApiError {
 
 pub async fn update(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     user_id: Uuid,
     if_match: Option<&str>,
@@ -277,7 +277,7 @@ pub async fn update(
 /// Ends a participation; the row stays, with `left_at`, for history and metrics.
 pub async fn remove(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     user_id: Uuid,
     if_match: Option<&str>,

@@ -10,14 +10,14 @@ use uuid::Uuid;
 use super::{
     AppState,
     access::{ProjectAccess, check_if_match, project_access},
-    auth::CurrentUser,
+    auth::Caller,
     events::{changes, record},
     projects::nullable,
 };
 use crate::{
     domain::{
         Action, ProjectRole, Stage,
-        ladder::{self, Caller, Evidence},
+        ladder::{self, Actor, Evidence},
         text,
     },
     entity::{criterion, milestone, milestone_transition},
@@ -96,22 +96,24 @@ fn not_found() -> ApiError {
     ApiError::not_found("milestone_not_found", "No such milestone in this project.")
 }
 
-/// Milestones are worked on by the project's members; an org admin who is not one may read
-/// and delete, nothing else.
+/// Milestones are worked on by the project's members and write API keys; an org admin who is
+/// not a member may read and delete, nothing else.
 fn require_member(access: &ProjectAccess) -> Result<(), ApiError> {
     access.require(
-        access.role.is_some(),
+        access.can_work(),
         "Only members of the project may change its milestones.",
     )
 }
 
-pub fn caller_facts(access: &ProjectAccess, caller: &CurrentUser, m: &milestone::Model) -> Caller {
+pub fn caller_facts(access: &ProjectAccess, caller: &Caller, m: &milestone::Model) -> Actor {
     let is_staff = access.role == Some(ProjectRole::Staff);
-    Caller {
+    Actor {
         is_member: access.role.is_some(),
         is_staff,
         is_staff_lead: access.is_staff_lead(),
-        is_staff_owner: is_staff && m.staff_owner_id == Some(caller.id),
+        is_staff_owner: is_staff
+            && m.staff_owner_id.is_some()
+            && m.staff_owner_id == caller.user_id(),
     }
 }
 
@@ -172,7 +174,7 @@ fn external_conflict(err: sea_orm::DbErr) -> ApiError {
 
 pub async fn create(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     input: CreateMilestone,
 ) -> Result<MilestoneView, ApiError> {
@@ -303,7 +305,7 @@ pub fn criterion_text(field: &str, raw: &str) -> Result<String, FieldError> {
 
 pub async fn list(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     filter: MilestoneFilter,
     page: PageRequest,
@@ -315,7 +317,7 @@ pub async fn list(
 /// The project access and the milestone, both scoped to the caller.
 pub async fn load(
     db: &impl ConnectionTrait,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
 ) -> Result<(ProjectAccess, milestone::Model), ApiError> {
@@ -329,7 +331,7 @@ pub async fn load(
 async fn view(
     db: &impl ConnectionTrait,
     access: &ProjectAccess,
-    caller: &CurrentUser,
+    caller: &Caller,
     m: milestone::Model,
 ) -> Result<MilestoneView, ApiError> {
     let criteria = milestones::list_criteria(db, m.id).await?;
@@ -345,7 +347,7 @@ async fn view(
 
 pub async fn get(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
 ) -> Result<MilestoneView, ApiError> {
@@ -355,7 +357,7 @@ pub async fn get(
 
 pub async fn update(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     if_match: Option<&str>,
@@ -484,7 +486,7 @@ pub async fn update(
 #[allow(clippy::too_many_arguments)]
 async fn write_transition(
     db: &impl ConnectionTrait,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     m: &milestone::Model,
     action: &str,
@@ -502,7 +504,7 @@ async fn write_transition(
             from_stage: from,
             to_stage: to,
             note: note.clone(),
-            actor_user_id: Some(caller.id),
+            actor_user_id: caller.user_id(),
             occurred_at: at,
         },
     )
@@ -521,7 +523,7 @@ async fn write_transition(
 
 pub async fn delete(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     if_match: Option<&str>,
@@ -555,7 +557,7 @@ pub async fn delete(
 /// the current stage, so of two concurrent identical transitions exactly one succeeds.
 pub async fn transition(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     input: TransitionRequest,
@@ -607,7 +609,11 @@ pub async fn transition(
         });
     }
     let now = Utc::now();
-    let signer = (action == Action::SignOff).then_some(caller.id);
+    let signer = if action == Action::SignOff {
+        caller.user_id()
+    } else {
+        None
+    };
     if !milestones::move_stage_if_at(&txn, milestone.id, milestone.stage, to, now, signer).await? {
         return Err(ApiError::IllegalTransition {
             detail: "The milestone moved on meanwhile; read it again.".into(),
@@ -636,7 +642,7 @@ pub async fn transition(
             Some(project_id),
             "milestone.signed_off",
             milestone.id,
-            json!({"signed_off_by": caller.id}),
+            json!({"signed_off_by": caller.user_id()}),
         )
         .await?;
     }
@@ -649,7 +655,7 @@ pub async fn transition(
 
 pub async fn history(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
     page: PageRequest,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activities;
+pub mod api_keys;
 pub mod auth;
 pub mod criteria;
 pub mod events;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{
     AppState,
     access::{OrgAccess, org_access},
-    auth::CurrentUser,
+    auth::Caller,
     events::record,
 };
 use crate::{
@@ -70,9 +70,10 @@ pub fn org_snapshot(org: &org::Model) -> serde_json::Value {
 
 pub async fn create(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     input: CreateOrg,
 ) -> Result<org::Model, ApiError> {
+    let person = caller.person()?;
     let name = text::name("name", &input.name).map_err(|e| ApiError::Validation(vec![e]))?;
     let txn = state.db.begin().await?;
     let slug = match input.slug {
@@ -103,7 +104,7 @@ pub async fn create(
     let org = orgs::insert_org(&txn, name, slug)
         .await
         .map_err(map_slug_conflict)?;
-    orgs::insert_member(&txn, org.id, caller.id, OrgRole::Admin).await?;
+    orgs::insert_member(&txn, org.id, person.id, OrgRole::Admin).await?;
     record(
         &txn,
         caller,
@@ -120,33 +121,40 @@ pub async fn create(
         org.id,
         None,
         "org.member_added",
-        caller.id,
-        json!({"user_id": caller.id, "role": OrgRole::Admin}),
+        person.id,
+        json!({"user_id": person.id, "role": OrgRole::Admin}),
     )
     .await?;
     txn.commit().await?;
     Ok(org)
 }
 
+/// The caller's organisations; an API key sees its own.
 pub async fn list(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     page: PageRequest,
-) -> Result<(Vec<(org::Model, OrgRole)>, bool), ApiError> {
-    Ok(orgs::list_orgs_for_user(&state.db, caller.id, page).await?)
+) -> Result<(Vec<(org::Model, Option<OrgRole>)>, bool), ApiError> {
+    match caller {
+        Caller::User(user) => {
+            let (rows, more) = orgs::list_orgs_for_user(&state.db, user.id, page).await?;
+            Ok((rows.into_iter().map(|(o, r)| (o, Some(r))).collect(), more))
+        }
+        Caller::Key(key) => {
+            let org = orgs::find_org(&state.db, key.org_id).await?;
+            let visible = org.filter(|o| page.after.is_none_or(|after| o.id > after));
+            Ok((visible.into_iter().map(|o| (o, None)).collect(), false))
+        }
+    }
 }
 
-pub async fn get(
-    state: &AppState,
-    caller: &CurrentUser,
-    org_id: Uuid,
-) -> Result<OrgAccess, ApiError> {
+pub async fn get(state: &AppState, caller: &Caller, org_id: Uuid) -> Result<OrgAccess, ApiError> {
     org_access(&state.db, caller, org_id).await
 }
 
 pub async fn update(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     input: UpdateOrg,
 ) -> Result<OrgAccess, ApiError> {
@@ -192,10 +200,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(OrgAccess {
-        org,
-        role: access.role,
-    })
+    Ok(OrgAccess { org, ..access })
 }
 
 /// Resolves `{email | user_id}` to an existing account (422 naming the field otherwise).
@@ -220,7 +225,7 @@ pub async fn resolve_user(
 
 pub async fn list_members(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     page: PageRequest,
 ) -> Result<(Vec<(org_member::Model, user::Model)>, bool), ApiError> {
@@ -238,7 +243,7 @@ fn project_names(projects: &[project::Model]) -> String {
 
 pub async fn add_member(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     input: AddOrgMember,
 ) -> Result<(org_member::Model, user::Model), ApiError> {
@@ -304,7 +309,7 @@ fn member_not_found() -> ApiError {
 
 pub async fn update_member(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     user_id: Uuid,
     input: UpdateOrgMember,
@@ -347,7 +352,7 @@ pub async fn update_member(
 /// would leave the organisation without an admin or a project without a staff lead.
 pub async fn remove_member(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
@@ -408,7 +413,7 @@ pub async fn remove_member(
 
 pub async fn get_member(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<(org_member::Model, user::Model), ApiError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     AppState,
     access::{ProjectAccess, check_if_match, org_access, project_access},
-    auth::CurrentUser,
+    auth::Caller,
     events::{changes, record},
 };
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
     repo::{
         PageRequest,
         project_members::{self, NewParticipation},
-        projects::{self, NewProject, ProjectFilter},
+        projects::{self, NewProject, ProjectFilter, Visibility},
     },
 };
 
@@ -41,6 +41,9 @@ pub struct CreateProject {
     pub consultant_exit_date: Option<NaiveDate>,
     pub external_id: Option<String>,
     pub external_source: Option<String>,
+    /// Required when an API key creates the project: the organisation member who becomes its
+    /// first staff lead. A person creating a project becomes its lead and does not send this.
+    pub lead_user_id: Option<Uuid>,
 }
 
 /// `null` clears an optional field; an absent field is left as it is.
@@ -117,13 +120,48 @@ pub fn project_snapshot(p: &project::Model) -> serde_json::Value {
 
 pub async fn create(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     org_id: Uuid,
     input: CreateProject,
 ) -> Result<project::Model, ApiError> {
-    // Any member of the organisation may start a project; others do not see the organisation.
-    org_access(&state.db, caller, org_id).await?;
+    // Any member of the organisation may start a project (and leads it); a write key may too,
+    // naming the member who leads it. Others do not see the organisation.
+    let access = org_access(&state.db, caller, org_id).await?;
     let mut errors = Vec::new();
+    let lead_id = match (caller, input.lead_user_id) {
+        (Caller::User(user), None) => user.id,
+        (Caller::User(user), Some(id)) if id == user.id => user.id,
+        (Caller::User(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "lead_user_id",
+                "the person creating a project becomes its lead; only API keys name one",
+            ));
+        }
+        (Caller::Key(_), lead) => {
+            if access.key != Some(crate::domain::KeyScope::Write) {
+                return Err(ApiError::Forbidden {
+                    code: "forbidden",
+                    detail: "A read-only API key cannot create projects.".into(),
+                });
+            }
+            let Some(lead) = lead else {
+                return Err(ApiError::invalid(
+                    "lead_user_id",
+                    "required when an API key creates a project",
+                ));
+            };
+            if crate::repo::orgs::find_member(&state.db, org_id, lead)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::invalid(
+                    "lead_user_id",
+                    "must be a member of the organisation",
+                ));
+            }
+            lead
+        }
+    };
     let name = text::name("name", &input.name).unwrap_or_else(|e| {
         errors.push(e);
         String::new()
@@ -190,7 +228,7 @@ pub async fn create(
         &txn,
         NewParticipation {
             project_id: project.id,
-            user_id: caller.id,
+            user_id: lead_id,
             role: ProjectRole::Staff,
             is_lead: true,
             weekly_quarter_hours: 0,
@@ -214,8 +252,8 @@ pub async fn create(
         org_id,
         Some(project.id),
         "member.added",
-        caller.id,
-        json!({"user_id": caller.id, "role": ProjectRole::Staff, "is_lead": true}),
+        lead_id,
+        json!({"user_id": lead_id, "role": ProjectRole::Staff, "is_lead": true}),
     )
     .await?;
     txn.commit().await?;
@@ -224,16 +262,20 @@ pub async fn create(
 
 pub async fn list(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     filter: ProjectFilter,
     page: PageRequest,
 ) -> Result<(Vec<project::Model>, bool), ApiError> {
-    Ok(projects::list_projects_for_user(&state.db, caller.id, filter, page).await?)
+    let visibility = match caller {
+        Caller::User(user) => Visibility::User(user.id),
+        Caller::Key(key) => Visibility::Org(key.org_id),
+    };
+    Ok(projects::list_projects(&state.db, visibility, filter, page).await?)
 }
 
 pub async fn get(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
 ) -> Result<ProjectAccess, ApiError> {
     project_access(&state.db, caller, project_id).await
@@ -241,15 +283,15 @@ pub async fn get(
 
 pub async fn update(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     if_match: Option<&str>,
     input: UpdateProject,
 ) -> Result<project::Model, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     access.require(
-        access.can_manage(),
-        "Only staff leads and organisation admins may edit a project.",
+        access.can_edit_project(),
+        "Only staff leads, organisation admins and write API keys may edit a project.",
     )?;
     check_if_match(if_match, access.project.version)?;
 
@@ -364,7 +406,7 @@ pub async fn update(
 
 pub async fn delete(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {

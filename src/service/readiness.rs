@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::project_access, auth::CurrentUser};
+use super::{AppState, access::project_access, auth::Caller};
 use crate::{
     domain::{ProjectRole, Stage, ladder::Blocker},
     error::ApiError,
@@ -166,7 +166,7 @@ fn days_before(day: NaiveDate, n: u64) -> NaiveDate {
 
 pub async fn report(
     state: &AppState,
-    caller: &CurrentUser,
+    caller: &Caller,
     project_id: Uuid,
     as_of: Option<NaiveDate>,
 ) -> Result<ReadinessReport, ApiError> {

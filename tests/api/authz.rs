@@ -11,7 +11,7 @@ use crate::{
     world::World,
 };
 
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 10] = [
     "anon",
     "bad",
     "outsider",
@@ -20,6 +20,8 @@ const CALLERS: [&str; 8] = [
     "staff",
     "lead",
     "admin",
+    "key_read",
+    "key_write",
 ];
 
 struct Row {
@@ -45,7 +47,7 @@ fn rows() -> Vec<Row> {
                     parts
                         .next()
                         .and_then(|s| s.parse().ok())
-                        .unwrap_or_else(|| panic!("line {}: 8 statuses", i + 1))
+                        .unwrap_or_else(|| panic!("line {}: {} statuses", i + 1, CALLERS.len()))
                 })
                 .collect();
             let rest: Vec<&str> = parts.collect();
@@ -75,6 +77,7 @@ fn fill(template: &str, world: &World, target_id: &str) -> String {
         .replace("{milestone_id}", &world.milestone_id.to_string())
         .replace("{criterion_id}", &world.criterion_id.to_string())
         .replace("{activity_id}", &world.activity_id.to_string())
+        .replace("{key_id}", &world.spare_key_id.to_string())
         .replace("{today}", &chrono::Utc::now().date_naive().to_string())
         .replace("{user_id}", target_id)
         .replace("{staff_id}", &world.staff.id.to_string())
@@ -98,6 +101,8 @@ fn token<'a>(world: &'a World, caller: &str) -> Option<&'a str> {
         "staff" => &world.staff,
         "lead" => &world.lead,
         "admin" => &world.admin,
+        "key_read" => return Some(&world.key_read),
+        "key_write" => return Some(&world.key_write),
         other => panic!("unknown caller {other}"),
     };
     Some(&user.access_token)
@@ -121,7 +126,9 @@ async fn run_cell(app: &TestApp, hash: &str, row: &Row, caller: &str) -> (u16, V
     }
     let res = match &row.body {
         Some(body) => {
-            let body: Value = serde_json::from_str(&fill(body, &world, &target)).unwrap();
+            let filled = fill(body, &world, &target);
+            let body: Value = serde_json::from_str(&filled)
+                .unwrap_or_else(|e| panic!("line {}: body is not JSON ({e}): {filled}", row.line));
             req.send_json(&body).await
         }
         None => req.send().await,

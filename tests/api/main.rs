@@ -7,6 +7,7 @@ mod helpers;
 mod world;
 
 mod activities;
+mod api_keys;
 mod auth;
 mod authz;
 mod config;

@@ -18,6 +18,10 @@ pub struct World {
     pub criterion_id: Uuid,
     /// An hour `staff` logged on the milestone today.
     pub activity_id: Uuid,
+    /// The organisation's API keys (secrets), and the id of a third, spare key.
+    pub key_read: String,
+    pub key_write: String,
+    pub spare_key_id: Uuid,
     /// Admin of the organisation, not a project member.
     pub admin: TestUser,
     /// Staff lead of the project (and an ordinary org member).
@@ -197,6 +201,27 @@ impl TestApp {
         assert_eq!(activity.status, 201, "log activity: {}", activity.body);
         let activity_id = activity.body["id"].as_str().unwrap().parse().unwrap();
 
+        let key = |scope: &'static str| {
+            let admin = &admin;
+            async move {
+                let res = self
+                    .post(
+                        &format!("/api/v1/orgs/{org_id}/api-keys"),
+                        Some(&admin.access_token),
+                        json!({"name": scope, "scope": scope}),
+                    )
+                    .await;
+                assert_eq!(res.status, 201, "create key: {}", res.body);
+                (
+                    res.body["secret"].as_str().unwrap().to_owned(),
+                    res.body["id"].as_str().unwrap().parse::<Uuid>().unwrap(),
+                )
+            }
+        };
+        let (key_read, _) = key("read").await;
+        let (key_write, _) = key("write").await;
+        let (_, spare_key_id) = key("read").await;
+
         let other_org_id = self.create_org(&other, "Other Association").await;
         let other_project_id = self
             .create_project(&other, other_org_id, json!({"name": "Their project"}))
@@ -209,6 +234,9 @@ impl TestApp {
             milestone_id,
             criterion_id,
             activity_id,
+            key_read,
+            key_write,
+            spare_key_id,
             admin,
             lead,
             staff,

@@ -1,0 +1,151 @@
+//! Organisation API keys: service accounts for integrations (AMS vendors, scripts).
+//!
+//! A key is `bik_` followed by 256 random bits (base64url), shown once at creation; only its
+//! SHA-256 is stored. Keys act for their organisation only, with a `read` or `write` scope, and
+//! can never do what only a person may (sign off, mark criteria done, manage members).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    AppState,
+    access::org_access,
+    auth::{Caller, KeyCaller},
+    events::record,
+    tokens::hash_refresh_token as sha256_hex,
+};
+use crate::{
+    domain::{KeyScope, text},
+    entity::api_key,
+    error::{ApiError, AuthFailure, FieldError},
+    repo::{PageRequest, api_keys},
+};
+
+pub const KEY_PREFIX: &str = "bik_";
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    #[schema(example = "NewAMS sync")]
+    pub name: String,
+    pub scope: KeyScope,
+    /// When the key stops working (optional; must be in the future).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyCaller, ApiError> {
+    let now = Utc::now();
+    let found = api_keys::find_live(&state.db, &sha256_hex(key), now)
+        .await?
+        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+    api_keys::touch(&state.db, found.id, now).await?;
+    Ok(KeyCaller {
+        key_id: found.id,
+        org_id: found.org_id,
+        scope: found.scope,
+    })
+}
+
+/// Creates a key and returns it with its secret, which is never shown again.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    input: CreateApiKey,
+) -> Result<(api_key::Model, String), ApiError> {
+    let person = caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let mut errors = Vec::new();
+    let name = text::name("name", &input.name).unwrap_or_else(|e| {
+        errors.push(e);
+        String::new()
+    });
+    if input.expires_at.is_some_and(|t| t <= Utc::now()) {
+        errors.push(FieldError::new("expires_at", "must be in the future"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let txn = state.db.begin().await?;
+    let key = api_keys::insert(
+        &txn,
+        api_keys::NewKey {
+            org_id,
+            name,
+            scope: input.scope,
+            prefix: secret.chars().take(12).collect(),
+            key_hash: sha256_hex(&secret),
+            created_by: person.id,
+            expires_at: input.expires_at,
+        },
+    )
+    .await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "api_key.created",
+        key.id,
+        json!({"name": key.name, "scope": key.scope}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((key, secret))
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<api_key::Model>, bool), ApiError> {
+    caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    Ok(api_keys::list(&state.db, org_id, page).await?)
+}
+
+/// Revokes a key; it stops working on the very next request.
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    key_id: Uuid,
+) -> Result<(), ApiError> {
+    caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let txn = state.db.begin().await?;
+    if !api_keys::revoke(&txn, org_id, key_id).await? {
+        return Err(ApiError::not_found(
+            "api_key_not_found",
+            "No such API key in this organisation.",
+        ));
+    }
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "api_key.revoked",
+        key_id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
