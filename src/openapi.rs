@@ -82,7 +82,7 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 }
 
 /// The shared problem responses, referenced from each operation by rule.
-const COMMON: [(&str, &str, &str); 7] = [
+const COMMON: [(&str, &str, &str); 9] = [
     (
         "400",
         "BadRequest",
@@ -107,6 +107,16 @@ const COMMON: [(&str, &str, &str); 7] = [
         "415",
         "UnsupportedMediaType",
         "The request body is not `application/json`.",
+    ),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the current state (for `Idempotency-Key`: the first request with this key is still running).",
+    ),
+    (
+        "422",
+        "Unprocessable",
+        "A value breaks a rule (for `Idempotency-Key`: the key was used with a different request).",
     ),
     (
         "500",
@@ -146,6 +156,22 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 
     for (path, item) in doc.paths.paths.iter_mut() {
         let is_api = path.starts_with("/api/");
+        if is_api
+            && crate::api::idempotency::applies(path)
+            && let Some(post) = item.post.as_mut()
+        {
+            post.parameters
+                .get_or_insert_with(Vec::new)
+                .push(idempotency_parameter());
+            post.responses
+                .responses
+                .entry("409".into())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Conflict")));
+            post.responses
+                .responses
+                .entry("422".into())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unprocessable")));
+        }
         for op in [
             &mut item.get,
             &mut item.put,
@@ -178,4 +204,22 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+fn idempotency_parameter() -> RefOr<utoipa::openapi::path::Parameter> {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    RefOr::T(
+        ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "1 to 255 printable characters. Repeating a request with the same key and body \
+                 replays the first response (status, body, `Location`) instead of creating \
+                 again; the same key with another body is 422; while the first is still running, \
+                 409. Keys are private to the caller and kept 24 hours.",
+            ))
+            .schema(Some(String::schema()))
+            .build(),
+    )
 }

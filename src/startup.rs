@@ -106,6 +106,7 @@ impl Application {
             .shutdown_timeout(30)
             .run();
 
+        spawn_housekeeping(state.clone());
         Ok(Application {
             server,
             port,
@@ -148,6 +149,21 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
         passwords: Passwords::new(Passwords::default_permits())
             .map_err(|e| StartupError::Other(e.to_string()))?,
     })
+}
+
+/// Hourly clean-up of what is kept only for a while (idempotency keys: 24 hours). Any instance
+/// may run it; the deletes are idempotent.
+fn spawn_housekeeping(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let cutoff = chrono::Utc::now() - crate::service::idempotency::RETENTION;
+            if let Err(err) = crate::repo::idempotency::purge_before(&state.db, cutoff).await {
+                tracing::warn!(error = %err, "could not purge old idempotency keys");
+            }
+        }
+    });
 }
 
 fn cors(origins: &[String]) -> Cors {

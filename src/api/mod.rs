@@ -8,6 +8,7 @@ pub mod common;
 pub mod events;
 pub mod extract;
 pub mod fallback;
+pub mod idempotency;
 pub mod members;
 pub mod middleware;
 pub mod milestones;
@@ -19,6 +20,7 @@ pub mod projects;
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(ops::configure).service(
         utoipa_actix_web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(idempotency::idempotent))
             .configure(auth::configure)
             .configure(orgs::configure)
             .configure(api_keys::configure)

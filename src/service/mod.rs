@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod criteria;
 pub mod events;
+pub mod idempotency;
 pub mod members;
 pub mod milestones;
 pub mod orgs;

@@ -85,20 +85,21 @@ pub async fn create(
             slug
         }
         None => {
+            // A name's slug, or the first free one with a random suffix.
             let base = text::slugify(&name);
-            if orgs::slug_exists(&txn, &base).await? {
-                let mut suffix = [0u8; 3];
+            let mut candidate = base.clone();
+            let mut attempts = 0;
+            while orgs::slug_exists(&txn, &candidate).await? {
+                attempts += 1;
+                if attempts > 8 {
+                    return Err(slug_taken());
+                }
+                let mut suffix = [0u8; 4];
                 rand::rng().fill_bytes(&mut suffix);
-                format!(
-                    "{base}-{}",
-                    suffix
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<String>()
-                )
-            } else {
-                base
+                let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+                candidate = format!("{base}-{hex}");
             }
+            candidate
         }
     };
     let org = orgs::insert_org(&txn, name, slug)

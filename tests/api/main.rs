@@ -4,6 +4,7 @@
 //! SQLite file by default, or a new PostgreSQL database when `BUYIN_TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod idempotency;
 mod world;
 
 mod activities;

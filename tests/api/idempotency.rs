@@ -1,0 +1,138 @@
+//! `Idempotency-Key`: a retried create replays the first response and creates nothing new.
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse, TestUser, spawn_app};
+
+async fn create_org(app: &TestApp, user: &TestUser, key: &str, body: Value) -> TestResponse {
+    let auth = format!("Bearer {}", user.access_token);
+    app.raw(
+        Method::POST,
+        "/api/v1/orgs",
+        &[
+            ("authorization", &auth),
+            ("idempotency-key", key),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
+}
+
+async fn org_count(app: &TestApp, user: &TestUser) -> usize {
+    app.get("/api/v1/orgs?limit=100", Some(&user.access_token))
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[actix_web::test]
+async fn a_retry_with_the_same_key_and_body_replays_the_first_response() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let first = create_org(&app, &ada, "create-acme-1", json!({"name": "Acme"})).await;
+    assert_eq!(first.status, 201);
+    let again = create_org(&app, &ada, "create-acme-1", json!({"name": "Acme"})).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(org_count(&app, &ada).await, 1, "nothing new was created");
+}
+
+#[actix_web::test]
+async fn the_same_key_with_another_body_is_422() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    create_org(&app, &ada, "k1", json!({"name": "Acme"})).await;
+    let other = create_org(&app, &ada, "k1", json!({"name": "Other"})).await;
+    other.assert_problem(422, "validation_failed");
+    assert_eq!(org_count(&app, &ada).await, 1);
+}
+
+#[actix_web::test]
+async fn keys_are_private_to_their_caller() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let bob = app.user("bob").await;
+    assert_eq!(
+        create_org(&app, &ada, "same", json!({"name": "Acme"}))
+            .await
+            .status,
+        201
+    );
+    let bobs = create_org(&app, &bob, "same", json!({"name": "Acme"})).await;
+    assert_eq!(bobs.status, 201);
+    assert!(bobs.header("idempotent-replayed").is_none());
+    assert_eq!(org_count(&app, &bob).await, 1);
+}
+
+#[actix_web::test]
+async fn twenty_parallel_identical_posts_create_exactly_one_row() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let auth = format!("Bearer {}", w.lead.access_token);
+    let body = json!({"title": "Once", "knowledge_area": "renewals"}).to_string();
+    let path = format!("/api/v1/projects/{}/milestones", w.project_id);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("idempotency-key", "one-milestone"),
+        ("content-type", "application/json"),
+    ];
+    let requests = (0..20).map(|_| app.raw(Method::POST, &path, &headers, body.clone()));
+    let responses = futures_util::future::join_all(requests).await;
+    let created: Vec<&TestResponse> = responses.iter().filter(|r| r.status == 201).collect();
+    assert!(!created.is_empty(), "at least the first succeeds");
+    assert!(
+        responses.iter().all(|r| r.status == 201 || r.status == 409),
+        "{:?}",
+        responses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let ids: std::collections::BTreeSet<&str> = created
+        .iter()
+        .map(|r| r.body["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1, "every 201 is the same milestone");
+    let list = app
+        .get(&format!("{path}?limit=100"), Some(&w.lead.access_token))
+        .await;
+    let onces = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["title"] == "Once")
+        .count();
+    assert_eq!(onces, 1);
+}
+
+#[actix_web::test]
+async fn a_malformed_key_is_400() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    create_org(&app, &ada, &"k".repeat(256), json!({"name": "Acme"}))
+        .await
+        .assert_problem(400, "invalid_idempotency_key");
+    assert_eq!(org_count(&app, &ada).await, 0);
+}
+
+#[actix_web::test]
+async fn keys_are_forgotten_after_24_hours() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    create_org(&app, &ada, "daily", json!({"name": "Acme"})).await;
+    use sea_orm::ConnectionTrait;
+    let old = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE idempotency_keys SET created_at = created_at - INTERVAL '25 hours'"
+        }
+        _ => "UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00+00:00'",
+    };
+    app.db.execute_unprepared(old).await.unwrap();
+    let later = create_org(&app, &ada, "daily", json!({"name": "Acme"})).await;
+    assert_eq!(later.status, 201);
+    assert!(later.header("idempotent-replayed").is_none());
+    assert_eq!(org_count(&app, &ada).await, 2);
+}
