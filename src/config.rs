@@ -20,6 +20,18 @@ pub struct Config {
     pub db_max_connections: u32,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// Allow loopback and private addresses (local development and tests only).
+    pub allow_private: bool,
+    /// Multiplies the retry delays (tests shorten them).
+    pub backoff_scale: f64,
+    /// How often the delivery worker looks for due deliveries.
+    pub poll_interval: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +173,39 @@ impl Config {
             ),
         };
 
+        let bool_var = |name: &'static str| match get(name).as_deref().map(str::trim) {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(_) => Err(invalid(name, "must be `true` or `false`")),
+        };
+        let webhooks = WebhookSettings {
+            allow_private: bool_var("BUYIN_WEBHOOK_ALLOW_PRIVATE")?,
+            backoff_scale: match get("BUYIN_WEBHOOK_BACKOFF_SCALE") {
+                None => 1.0,
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| *f > 0.0 && *f <= 1.0)
+                    .ok_or_else(|| {
+                        invalid(
+                            "BUYIN_WEBHOOK_BACKOFF_SCALE",
+                            "must be a number above 0, at most 1",
+                        )
+                    })?,
+            },
+            poll_interval: match get("BUYIN_WEBHOOK_POLL_MS") {
+                None => Duration::from_secs(1),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| (10..=60_000).contains(ms))
+                    .map(Duration::from_millis)
+                    .ok_or_else(|| invalid("BUYIN_WEBHOOK_POLL_MS", "must be from 10 to 60000"))?,
+            },
+        };
+
         let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret, SecretSource::Environment),
             Some(_) => {
@@ -200,6 +245,7 @@ impl Config {
                 cors_origins,
                 db_max_connections,
                 workers,
+                webhooks,
             },
             source,
         ))

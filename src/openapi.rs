@@ -23,7 +23,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             and a readiness report.\n\nAuthenticate with `POST /api/v1/auth/login`, then use \
             **Authorize** with the `access_token`.",
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::api::webhooks::WebhookPayload)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),
@@ -34,6 +34,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "activities", description = "The activity ledger: hours each side spends"),
         (name = "readiness", description = "How close the staff are to running the system alone"),
         (name = "api keys", description = "Organisation API keys for integrations"),
+        (name = "webhooks", description = "Signed event delivery (Standard Webhooks) to integrations"),
         (name = "events", description = "The append-only audit log and integration feed"),
         (name = "operations", description = "Health and readiness probes"),
     )

@@ -107,6 +107,7 @@ impl Application {
             .run();
 
         spawn_housekeeping(state.clone());
+        crate::service::webhooks::spawn_worker(state.clone());
         Ok(Application {
             server,
             port,
@@ -148,6 +149,7 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
         tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl),
         passwords: Passwords::new(Passwords::default_permits())
             .map_err(|e| StartupError::Other(e.to_string()))?,
+        webhooks: config.webhooks.clone(),
     })
 }
 

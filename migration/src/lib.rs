@@ -7,6 +7,7 @@ mod m20261126_000001_accounts;
 mod m20261126_000002_orgs_projects;
 mod m20261126_000003_milestones_activities;
 mod m20261126_000004_api_keys;
+mod m20261126_000005_webhooks;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_orgs_projects::Migration),
             Box::new(m20261126_000003_milestones_activities::Migration),
             Box::new(m20261126_000004_api_keys::Migration),
+            Box::new(m20261126_000005_webhooks::Migration),
         ]
     }
 }

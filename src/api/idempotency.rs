@@ -1,7 +1,7 @@
 //! The `Idempotency-Key` middleware on `/api/v1` POSTs (see `service::idempotency`).
 //!
-//! Not applied where the response carries a secret shown once (login, refresh, API-key
-//! creation): storing it to replay it would defeat "shown once".
+//! Not applied where the response carries a secret shown once (login, refresh, API-key and
+//! webhook creation): storing it to replay it would defeat "shown once".
 
 use actix_web::{
     Error, HttpResponse, ResponseError,
@@ -24,9 +24,15 @@ pub const HEADER: &str = "idempotency-key";
 
 /// Whether a POST to `path` takes `Idempotency-Key`.
 pub fn applies(path: &str) -> bool {
-    !["/auth/login", "/auth/refresh", "/auth/logout", "/api-keys"]
-        .iter()
-        .any(|suffix| path.ends_with(suffix))
+    ![
+        "/auth/login",
+        "/auth/refresh",
+        "/auth/logout",
+        "/api-keys",
+        "/webhooks",
+    ]
+    .iter()
+    .any(|suffix| path.ends_with(suffix))
 }
 
 fn respond(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {

@@ -15,6 +15,7 @@ pub mod milestones;
 pub mod ops;
 pub mod orgs;
 pub mod projects;
+pub mod webhooks;
 
 /// Registers every route; used by the server and by the OpenAPI generator alike.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(auth::configure)
             .configure(orgs::configure)
             .configure(api_keys::configure)
+            .configure(webhooks::configure)
             .configure(projects::configure)
             .configure(members::configure)
             .configure(milestones::configure)

@@ -15,3 +15,5 @@ pub mod project_member;
 pub mod refresh_token;
 pub mod session;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

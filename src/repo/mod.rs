@@ -12,6 +12,7 @@ pub mod projects;
 pub mod readiness;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use uuid::Uuid;
 

@@ -29,7 +29,7 @@ pub async fn record(
     subject_id: Uuid,
     data: Value,
 ) -> Result<(), ApiError> {
-    events::insert_event(
+    let event = events::insert_event(
         db,
         NewEvent {
             org_id,
@@ -42,7 +42,8 @@ pub async fn record(
         },
     )
     .await?;
-    Ok(())
+    // The outbox: deliveries are queued in the same transaction as the change.
+    super::webhooks::fan_out(db, &event).await
 }
 
 /// `{field: {from, to}}` for every top-level field that differs between two snapshots.

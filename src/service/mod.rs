@@ -15,6 +15,7 @@ pub mod password;
 pub mod projects;
 pub mod readiness;
 pub mod tokens;
+pub mod webhooks;
 
 use sea_orm::DatabaseConnection;
 
@@ -28,4 +29,5 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub tokens: Tokens,
     pub passwords: Passwords,
+    pub webhooks: crate::config::WebhookSettings,
 }

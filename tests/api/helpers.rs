@@ -187,6 +187,8 @@ pub fn test_config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("BUYIN_JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("BUYIN_WORKERS".into(), "1".into()),
         ("BUYIN_DB_MAX_CONNECTIONS".into(), "4".into()),
+        // Tests register webhooks on loopback only (nothing leaves the machine).
+        ("BUYIN_WEBHOOK_ALLOW_PRIVATE".into(), "true".into()),
     ];
     vars.extend(
         extra
@@ -237,6 +239,10 @@ pub async fn spawn_app_with(
 }
 
 impl TestApp {
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

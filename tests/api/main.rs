@@ -22,3 +22,4 @@ mod orgs;
 mod projects;
 mod readiness;
 mod tokens;
+mod webhooks;

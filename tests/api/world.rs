@@ -22,6 +22,8 @@ pub struct World {
     pub key_read: String,
     pub key_write: String,
     pub spare_key_id: Uuid,
+    /// A webhook of the organisation (to a closed loopback port).
+    pub webhook_id: Uuid,
     /// Admin of the organisation, not a project member.
     pub admin: TestUser,
     /// Staff lead of the project (and an ordinary org member).
@@ -222,6 +224,16 @@ impl TestApp {
         let (key_write, _) = key("write").await;
         let (_, spare_key_id) = key("read").await;
 
+        let hook = self
+            .post(
+                &format!("/api/v1/orgs/{org_id}/webhooks"),
+                Some(&admin.access_token),
+                json!({"url": "http://127.0.0.1:9/hook", "event_types": ["milestone.signed_off"]}),
+            )
+            .await;
+        assert_eq!(hook.status, 201, "create webhook: {}", hook.body);
+        let webhook_id = hook.body["id"].as_str().unwrap().parse().unwrap();
+
         let other_org_id = self.create_org(&other, "Other Association").await;
         let other_project_id = self
             .create_project(&other, other_org_id, json!({"name": "Their project"}))
@@ -237,6 +249,7 @@ impl TestApp {
             key_read,
             key_write,
             spare_key_id,
+            webhook_id,
             admin,
             lead,
             staff,

@@ -1,0 +1,233 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
+    EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{PageRequest, into_page};
+use crate::entity::{event, webhook, webhook_delivery};
+
+pub async fn insert(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
+    webhook::ActiveModel {
+        id: Set(w.id),
+        org_id: Set(w.org_id),
+        url: Set(w.url),
+        event_types: Set(w.event_types),
+        description: Set(w.description),
+        secret: Set(w.secret),
+        enabled: Set(w.enabled),
+        consecutive_failures: Set(w.consecutive_failures),
+        created_at: Set(w.created_at),
+        updated_at: Set(w.updated_at),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find_in_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<webhook::Model>, DbErr> {
+    webhook::Entity::find_by_id(id)
+        .filter(webhook::Column::OrgId.eq(org_id))
+        .one(db)
+        .await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<webhook::Model>, DbErr> {
+    webhook::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<webhook::Model>, bool), DbErr> {
+    let mut query = webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org_id))
+        .order_by_asc(webhook::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(webhook::Column::Id.gt(after));
+    }
+    Ok(into_page(query.all(db).await?, page.limit))
+}
+
+pub async fn update(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
+    webhook::ActiveModel {
+        id: Set(w.id),
+        url: Set(w.url),
+        event_types: Set(w.event_types),
+        description: Set(w.description),
+        enabled: Set(w.enabled),
+        consecutive_failures: Set(w.consecutive_failures),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    webhook::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Queues `payload` for one webhook, due now.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    webhook_id: Uuid,
+    event_id: Option<i64>,
+    event_type: &str,
+    payload: String,
+) -> Result<webhook_delivery::Model, DbErr> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    webhook_delivery::ActiveModel {
+        id: Set(id),
+        webhook_id: Set(webhook_id),
+        event_id: Set(event_id),
+        event_type: Set(event_type.to_owned()),
+        message_id: Set(format!("msg_{}", id.simple())),
+        payload: Set(payload),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_status_code: Set(None),
+        last_error: Set(None),
+        last_duration_ms: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+/// Enabled webhooks of an organisation (to fan an event out to).
+pub async fn enabled_for_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+) -> Result<Vec<webhook::Model>, DbErr> {
+    webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org_id))
+        .filter(webhook::Column::Enabled.eq(true))
+        .all(db)
+        .await
+}
+
+/// Claims up to `limit` due deliveries for `lease` so no other worker sends them meanwhile. On
+/// PostgreSQL rows locked by another instance's claim are skipped (`FOR UPDATE SKIP LOCKED`);
+/// SQLite has one writer, so the update itself is the claim.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<webhook_delivery::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (\
+               SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
+               AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT {limit} \
+               FOR UPDATE SKIP LOCKED) RETURNING *"
+        ),
+        _ => format!(
+            "UPDATE webhook_deliveries SET locked_until = ?1 WHERE id IN (\
+               SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 \
+               AND (locked_until IS NULL OR locked_until < ?2) ORDER BY next_attempt_at LIMIT {limit}) \
+               RETURNING *"
+        ),
+    };
+    let stmt = Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into()]);
+    let rows = db.query_all_raw(stmt).await?;
+    rows.iter()
+        .map(|r| webhook_delivery::Model::from_query_result(r, ""))
+        .collect()
+}
+
+/// Records one attempt's outcome.
+pub async fn record_attempt(
+    db: &impl ConnectionTrait,
+    d: webhook_delivery::Model,
+) -> Result<(), DbErr> {
+    webhook_delivery::ActiveModel {
+        id: Set(d.id),
+        status: Set(d.status),
+        attempts: Set(d.attempts),
+        next_attempt_at: Set(d.next_attempt_at),
+        locked_until: Set(None),
+        last_status_code: Set(d.last_status_code),
+        last_error: Set(d.last_error),
+        last_duration_ms: Set(d.last_duration_ms),
+        delivered_at: Set(d.delivered_at),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Adds one to the webhook's consecutive failures (or resets them) and returns the count.
+pub async fn count_failure(
+    db: &impl ConnectionTrait,
+    webhook_id: Uuid,
+    failed: bool,
+) -> Result<i32, DbErr> {
+    let value = if failed {
+        Expr::col(webhook::Column::ConsecutiveFailures).add(1)
+    } else {
+        Expr::value(0)
+    };
+    webhook::Entity::update_many()
+        .col_expr(webhook::Column::ConsecutiveFailures, value)
+        .filter(webhook::Column::Id.eq(webhook_id))
+        .exec(db)
+        .await?;
+    Ok(find(db, webhook_id)
+        .await?
+        .map_or(0, |w| w.consecutive_failures))
+}
+
+pub async fn disable(db: &impl ConnectionTrait, webhook_id: Uuid) -> Result<bool, DbErr> {
+    let result = webhook::Entity::update_many()
+        .col_expr(webhook::Column::Enabled, Expr::value(false))
+        .filter(webhook::Column::Id.eq(webhook_id))
+        .filter(webhook::Column::Enabled.eq(true))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn list_deliveries(
+    db: &impl ConnectionTrait,
+    webhook_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<webhook_delivery::Model>, bool), DbErr> {
+    let mut query = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
+        .order_by_asc(webhook_delivery::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(webhook_delivery::Column::Id.gt(after));
+    }
+    Ok(into_page(query.all(db).await?, page.limit))
+}
+
+/// The event as its payload's `data`.
+pub fn event_data(e: &event::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.id, "org_id": e.org_id, "project_id": e.project_id,
+        "actor": match (e.actor_user_id, e.actor_api_key_id) {
+            (_, Some(key)) => serde_json::json!({"type": "api_key", "id": key}),
+            (user, None) => serde_json::json!({"type": "user", "id": user}),
+        },
+        "type": e.event_type, "subject_id": e.subject_id,
+        "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
+        "occurred_at": e.occurred_at,
+    })
+}

@@ -1,0 +1,490 @@
+//! Webhooks: signed (Standard Webhooks), at-least-once delivery from a durable outbox.
+//!
+//! Every event is fanned out, in the transaction that writes it, to the organisation's enabled
+//! webhooks that subscribe to its type. A worker in each server instance claims due deliveries
+//! (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so two instances never send the same attempt),
+//! sends them with a 10 s timeout and no redirects, and retries failures with backoff (5 s, 30 s,
+//! 2 min, 10 min, 1 h, 6 h) under the same `webhook-id`. Twenty consecutive failures disable the
+//! webhook. Only `http`/`https` URLs to public addresses are accepted, at registration and again
+//! at delivery, unless `BUYIN_WEBHOOK_ALLOW_PRIVATE=true`.
+
+use std::{
+    net::IpAddr,
+    time::{Duration, Instant},
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chrono::Utc;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{AppState, access::org_access, auth::Caller, events::record};
+use crate::{
+    entity::{event, webhook, webhook_delivery},
+    error::{ApiError, FieldError},
+    repo::{PageRequest, webhooks},
+};
+
+/// Retry delays after the 1st, 2nd, … failed attempt; after the last, the delivery fails.
+const BACKOFF: [Duration; 6] = [
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(120),
+    Duration::from_secs(600),
+    Duration::from_secs(3600),
+    Duration::from_secs(6 * 3600),
+];
+pub const DISABLE_AFTER: i32 = 20;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    #[schema(example = "https://ams.example.org/hooks/buyin")]
+    pub url: String,
+    /// Event types to receive (e.g. `milestone.signed_off`), or `["*"]` for all.
+    #[schema(example = json!(["milestone.stage_changed", "milestone.signed_off"]))]
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// Re-enabling also resets the failure count.
+    pub enabled: Option<bool>,
+}
+
+pub fn event_types(w: &webhook::Model) -> Vec<String> {
+    serde_json::from_str(&w.event_types).unwrap_or_default()
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("webhook_not_found", "No such webhook in this organisation.")
+}
+
+fn check_event_types(types: &[String]) -> Result<String, FieldError> {
+    let ok = !types.is_empty()
+        && types.len() <= 50
+        && types.iter().all(|t| {
+            t == "*"
+                || (!t.is_empty()
+                    && t.len() <= 64
+                    && t.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
+        });
+    if ok {
+        Ok(serde_json::to_string(types).unwrap_or_default())
+    } else {
+        Err(FieldError::new(
+            "event_types",
+            "must list event types like `milestone.signed_off`, or be [\"*\"]",
+        ))
+    }
+}
+
+/// Refuses addresses a webhook must not reach (SSRF): loopback, private, link-local,
+/// unspecified, multicast.
+fn blocked(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| blocked(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Parses and resolves a webhook URL, refusing what it must not reach.
+pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|_| "must be an absolute http or https URL".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must use http or https".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    let host = url
+        .host_str()
+        .ok_or("must have a host")?
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| format!("host `{host}` does not resolve"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("host `{host}` does not resolve"));
+    }
+    if !allow_private && addrs.iter().any(|a| blocked(a.ip())) {
+        return Err("must not point at a loopback, private or link-local address".into());
+    }
+    Ok(url)
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    input: CreateWebhook,
+) -> Result<webhook::Model, ApiError> {
+    caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let mut errors = Vec::new();
+    if let Err(message) = check_url(&input.url, state.webhooks.allow_private).await {
+        errors.push(FieldError::new("url", message));
+    }
+    let types = check_event_types(&input.event_types).unwrap_or_else(|e| {
+        errors.push(e);
+        String::new()
+    });
+    let description =
+        crate::domain::text::optional("description", input.description.as_deref(), 500)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            });
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let created = webhooks::insert(
+        &txn,
+        webhook::Model {
+            id: Uuid::now_v7(),
+            org_id,
+            url: input.url.trim().to_owned(),
+            event_types: types,
+            description,
+            secret: new_secret(),
+            enabled: true,
+            consecutive_failures: 0,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "webhook.created",
+        created.id,
+        json!({"url": created.url, "event_types": event_types(&created)}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<webhook::Model, ApiError> {
+    caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    webhooks::find_in_org(&state.db, org_id, webhook_id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<webhook::Model>, bool), ApiError> {
+    caller.person()?;
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    Ok(webhooks::list(&state.db, org_id, page).await?)
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<webhook::Model, ApiError> {
+    load(state, caller, org_id, webhook_id).await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+    input: UpdateWebhook,
+) -> Result<webhook::Model, ApiError> {
+    let mut w = load(state, caller, org_id, webhook_id).await?;
+    let mut errors = Vec::new();
+    if let Some(url) = &input.url {
+        match check_url(url, state.webhooks.allow_private).await {
+            Ok(_) => w.url = url.trim().to_owned(),
+            Err(message) => errors.push(FieldError::new("url", message)),
+        }
+    }
+    if let Some(types) = &input.event_types {
+        match check_event_types(types) {
+            Ok(t) => w.event_types = t,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(description) = &input.description {
+        match crate::domain::text::optional("description", Some(description), 500) {
+            Ok(d) => w.description = d,
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if let Some(enabled) = input.enabled {
+        if enabled && !w.enabled {
+            w.consecutive_failures = 0;
+        }
+        w.enabled = enabled;
+    }
+    let txn = state.db.begin().await?;
+    let updated = webhooks::update(&txn, w).await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "webhook.updated",
+        updated.id,
+        json!({"url": updated.url, "enabled": updated.enabled}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<(), ApiError> {
+    let w = load(state, caller, org_id, webhook_id).await?;
+    let txn = state.db.begin().await?;
+    webhooks::delete(&txn, w.id).await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "webhook.deleted",
+        w.id,
+        json!({"url": w.url}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Queues a `ping` for one webhook (whatever its event types).
+pub async fn ping(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<webhook_delivery::Model, ApiError> {
+    let w = load(state, caller, org_id, webhook_id).await?;
+    let payload =
+        json!({"type": "ping", "timestamp": Utc::now(), "data": {"webhook_id": w.id}}).to_string();
+    Ok(webhooks::enqueue(&state.db, w.id, None, "ping", payload).await?)
+}
+
+pub async fn deliveries(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    webhook_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<webhook_delivery::Model>, bool), ApiError> {
+    let w = load(state, caller, org_id, webhook_id).await?;
+    Ok(webhooks::list_deliveries(&state.db, w.id, page).await?)
+}
+
+/// Queues `event` for every enabled webhook of its organisation that subscribes to its type.
+pub async fn fan_out(db: &impl ConnectionTrait, e: &event::Model) -> Result<(), ApiError> {
+    let subscribed: Vec<webhook::Model> = webhooks::enabled_for_org(db, e.org_id)
+        .await?
+        .into_iter()
+        .filter(|w| {
+            event_types(w)
+                .iter()
+                .any(|t| t == "*" || *t == e.event_type)
+        })
+        .collect();
+    if subscribed.is_empty() {
+        return Ok(());
+    }
+    let payload =
+        json!({"type": e.event_type, "timestamp": e.occurred_at, "data": webhooks::event_data(e)})
+            .to_string();
+    for w in subscribed {
+        webhooks::enqueue(db, w.id, Some(e.id), &e.event_type, payload.clone()).await?;
+    }
+    Ok(())
+}
+
+/// Starts this instance's delivery worker.
+pub fn spawn_worker(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let client = awc::Client::builder()
+            .timeout(TIMEOUT)
+            .max_redirects(0)
+            .disable_redirects()
+            .finish();
+        let mut tick = tokio::time::interval(state.webhooks.poll_interval);
+        loop {
+            tick.tick().await;
+            if let Err(err) = deliver_due(&state, &client).await {
+                tracing::warn!(error = %err, "webhook delivery round failed");
+            }
+        }
+    });
+}
+
+/// Claims and sends the deliveries that are due; returns how many were attempted.
+pub async fn deliver_due(state: &AppState, client: &awc::Client) -> Result<usize, ApiError> {
+    let now = Utc::now();
+    let claimed =
+        webhooks::claim_due(&state.db, now, now + chrono::Duration::seconds(60), 20).await?;
+    let count = claimed.len();
+    for delivery in claimed {
+        let Some(w) = webhooks::find(&state.db, delivery.webhook_id).await? else {
+            continue;
+        };
+        attempt(state, client, &w, delivery).await?;
+    }
+    Ok(count)
+}
+
+async fn attempt(
+    state: &AppState,
+    client: &awc::Client,
+    w: &webhook::Model,
+    mut d: webhook_delivery::Model,
+) -> Result<(), ApiError> {
+    let started = Instant::now();
+    let outcome = send(state, client, w, &d).await;
+    d.attempts += 1;
+    d.last_duration_ms = Some(started.elapsed().as_millis().min(i32::MAX as u128) as i32);
+    let failed = match outcome {
+        Ok(status) => {
+            d.last_status_code = Some(i32::from(status));
+            d.last_error = None;
+            !(200..300).contains(&status)
+        }
+        Err(error) => {
+            d.last_status_code = None;
+            d.last_error = Some(error);
+            true
+        }
+    };
+    if !failed {
+        d.status = "delivered".into();
+        d.delivered_at = Some(Utc::now());
+    } else if !w.enabled {
+        d.status = "failed".into();
+        d.last_error
+            .get_or_insert_with(|| "webhook disabled".into());
+    } else if let Some(delay) = BACKOFF.get(d.attempts as usize - 1) {
+        let scaled = delay.mul_f64(state.webhooks.backoff_scale);
+        d.next_attempt_at = Utc::now() + chrono::Duration::from_std(scaled).unwrap_or_default();
+    } else {
+        d.status = "failed".into();
+    }
+    let txn = state.db.begin().await?;
+    webhooks::record_attempt(&txn, d).await?;
+    let failures = webhooks::count_failure(&txn, w.id, failed).await?;
+    if failed && failures >= DISABLE_AFTER && webhooks::disable(&txn, w.id).await? {
+        crate::repo::events::insert_event(
+            &txn,
+            crate::repo::events::NewEvent {
+                org_id: w.org_id,
+                project_id: None,
+                actor_user_id: None,
+                actor_api_key_id: None,
+                event_type: "webhook.disabled",
+                subject_id: Some(w.id),
+                data: json!({"reason": format!("{failures} consecutive failed deliveries")}),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One HTTP attempt; the status code, or why there was none.
+async fn send(
+    state: &AppState,
+    client: &awc::Client,
+    w: &webhook::Model,
+    d: &webhook_delivery::Model,
+) -> Result<u16, String> {
+    if !w.enabled {
+        return Err("webhook disabled".into());
+    }
+    check_url(&w.url, state.webhooks.allow_private).await?;
+    let signer = standardwebhooks::Webhook::new(&w.secret)
+        .map_err(|e| format!("bad signing secret: {e}"))?;
+    let timestamp = Utc::now().timestamp();
+    let signature = signer
+        .sign(&d.message_id, timestamp, d.payload.as_bytes())
+        .map_err(|e| format!("cannot sign: {e}"))?;
+    let response = client
+        .post(&w.url)
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("webhook-id", d.message_id.as_str()))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
+        .insert_header(("user-agent", "buyin-webhooks/1"))
+        .send_body(d.payload.clone())
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    Ok(response.status().as_u16())
+}
