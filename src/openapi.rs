@@ -7,7 +7,7 @@ use utoipa::{
     Modify, OpenApi, PartialSchema,
     openapi::{
         ContentBuilder, Ref, RefOr, ResponseBuilder,
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
 use utoipa_actix_web::AppExt;
@@ -52,9 +52,20 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some("An `access_token` from `POST /api/v1/auth/login`."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("bik_…")
                     .description(Some(
-                        "An `access_token` from `POST /api/v1/auth/login`, or an organisation \
-                         API key (`bik_…`) from `POST /api/v1/orgs/{org_id}/api-keys`.",
+                        "An organisation API key from `POST /api/v1/orgs/{org_id}/api-keys`, sent \
+                         as `Authorization: Bearer bik_…`. It acts for its organisation only; what \
+                         each scope may do is in the README's \"Integrating\" section.",
                     ))
                     .build(),
             ),
@@ -185,6 +196,11 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         {
             let has_body = op.request_body.is_some();
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            // Every operation a person can call with a token also takes an API key (which may
+            // then be refused by scope: see the 403 responses).
+            if secured && let Some(security) = op.security.as_mut() {
+                security.push(SecurityRequirement::new("api_key", Vec::<String>::new()));
+            }
             let has_path_params = path.contains('{');
             for (status, name, _) in COMMON {
                 let applies = match status {

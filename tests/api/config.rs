@@ -72,3 +72,53 @@ fn accepted_durations_are_seconds_or_human_readable() {
     assert_eq!(config("15m").ok(), Some(900));
     assert_eq!(config("1h").ok(), Some(3600));
 }
+
+#[test]
+fn sigterm_stops_the_server_gracefully_with_exit_status_zero() {
+    use std::{
+        io::{Read, Write},
+        net::TcpStream,
+        time::Duration,
+    };
+    let dir = std::env::temp_dir().join(format!("buyin-shutdown-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_buyin"))
+        .current_dir(&dir)
+        .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
+        .env("BUYIN_LOG", "warn")
+        .env_remove("BUYIN_DATABASE_URL")
+        .spawn()
+        .unwrap();
+    // Ready means answering /readyz (the signal handlers are installed by then).
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let mut answer = String::new();
+        write!(
+            stream,
+            "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .is_ok()
+            && stream.read_to_string(&mut answer).is_ok()
+            && answer.starts_with("HTTP/1.1 200")
+    });
+    assert!(ready, "the server starts");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(0),
+        "exits 0 after a graceful shutdown"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -264,3 +264,29 @@ async fn an_unreachable_database_is_a_503_problem_with_retry_after() {
         "liveness needs no database"
     );
 }
+
+fn slow_route(cfg: &mut web::ServiceConfig) {
+    async fn slow() -> HttpResponse {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+        HttpResponse::Ok().body("done")
+    }
+    cfg.route("/test/slow", web::get().to(slow));
+}
+
+#[actix_web::test]
+async fn a_graceful_stop_lets_requests_in_flight_finish() {
+    let app = spawn_app_with(&[], slow_route).await;
+    let in_flight = app.client.get(app.url("/test/slow")).send();
+    let stop = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+        app.server.stop(true).await;
+    };
+    let (response, ()) = futures_util::future::join(in_flight, stop).await;
+    let mut response = response.expect("the request in flight is answered");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.body().await.unwrap(), "done");
+    assert!(
+        app.client.get(app.url("/healthz")).send().await.is_err(),
+        "no new connections after the stop"
+    );
+}

@@ -116,6 +116,8 @@ pub struct TestApp {
     /// A separate connection to the app's database, for setting up and checking state.
     pub db: DatabaseConnection,
     pub state: buyin::service::AppState,
+    /// Stops the server (gracefully with `stop(true)`).
+    pub server: actix_web::dev::ServerHandle,
     _db: TestDb,
 }
 
@@ -223,6 +225,7 @@ pub async fn spawn_app_with(
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
+    let server = app.server_handle();
     actix_web::rt::spawn(app.into_server());
     let db = Database::connect(&test_db.url)
         .await
@@ -234,6 +237,7 @@ pub async fn spawn_app_with(
             .finish(),
         db,
         state,
+        server,
         _db: test_db,
     }
 }

@@ -396,3 +396,67 @@ async fn webhook_management_is_for_admins_and_the_secret_is_shown_once() {
     .await
     .assert_problem(404, "webhook_not_found");
 }
+
+/// A server instance with the given webhook settings on an existing database.
+async fn instance_on(url: &str, settings: &[(&str, &str)]) {
+    let config = test_config(url, settings);
+    let app = buyin::startup::Application::build(&config).await.unwrap();
+    actix_web::rt::spawn(app.into_server());
+}
+
+/// Settings for an instance whose worker looks once at start-up and then not for a minute:
+/// as good as stopped for the length of a test.
+const IDLE: [(&str, &str); 2] = [
+    ("BUYIN_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ("BUYIN_WEBHOOK_POLL_MS", "60000"),
+];
+
+#[actix_web::test]
+async fn pending_deliveries_survive_and_are_sent_by_a_fresh_instance() {
+    let receiver = Receiver::start();
+    let first = spawn_app_with(&IDLE, |_| {}).await;
+    let w = first.world().await;
+    register(&first, &w, &receiver.url, json!(["project.updated"])).await;
+    rename_project(&first, &w, "Queued").await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "nothing is sent while no worker runs"
+    );
+    // "Restart": a new instance on the same database picks the queued delivery up.
+    instance_on(&first.database_url(), &FAST).await;
+    receiver.wait_for(1, of_type("project.updated")).await;
+}
+
+#[actix_web::test]
+async fn the_address_is_checked_again_at_delivery() {
+    let receiver = Receiver::start();
+    let first = spawn_app_with(&IDLE, |_| {}).await;
+    let w = first.world().await;
+    let (id, _) = register(&first, &w, &receiver.url, json!(["project.updated"])).await;
+    rename_project(&first, &w, "Blocked").await;
+    // An instance that does not allow private addresses refuses to send to loopback.
+    instance_on(
+        &first.database_url(),
+        &[FAST[1], FAST[2], ("BUYIN_WEBHOOK_ALLOW_PRIVATE", "false")],
+    )
+    .await;
+    let started = Instant::now();
+    loop {
+        let list = first
+            .get(
+                &format!("/api/v1/orgs/{}/webhooks/{id}/deliveries", w.org_id),
+                Some(&w.admin.access_token),
+            )
+            .await;
+        let d = list.body["items"][0].clone();
+        if d["attempt"].as_i64().unwrap_or(0) >= 1 {
+            assert!(d["error"].as_str().unwrap().contains("loopback"), "{d}");
+            assert_eq!(d["status_code"], Value::Null);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{d}");
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(receiver.received().is_empty());
+}
