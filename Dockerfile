@@ -6,6 +6,7 @@ COPY migration ./migration
 COPY src ./src
 COPY tests ./tests
 COPY openapi ./openapi
+COPY benches ./benches
 RUN cargo build --release --locked --bin buyin
 
 # Run: a small image with just the binary (and curl for the health check).
