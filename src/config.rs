@@ -4,7 +4,6 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
-use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Everything the server needs to start.
@@ -302,9 +301,7 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 fn random_secret() -> String {
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::service::secrets::hex(&crate::service::secrets::random_bytes::<48>())
 }
 
 /// Keeps tokens valid across restarts of a zero-configuration server: the first start writes a

@@ -7,7 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{PageRequest, into_page};
-use crate::entity::{event, webhook, webhook_delivery};
+use crate::entity::{webhook, webhook_delivery};
 
 pub async fn insert(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
     webhook::ActiveModel {
@@ -216,18 +216,4 @@ pub async fn list_deliveries(
         query = query.filter(webhook_delivery::Column::Id.gt(after));
     }
     Ok(into_page(query.all(db).await?, page.limit))
-}
-
-/// The event as its payload's `data`.
-pub fn event_data(e: &event::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": e.id, "org_id": e.org_id, "project_id": e.project_id,
-        "actor": match (e.actor_user_id, e.actor_api_key_id) {
-            (_, Some(key)) => serde_json::json!({"type": "api_key", "id": key}),
-            (user, None) => serde_json::json!({"type": "user", "id": user}),
-        },
-        "type": e.event_type, "subject_id": e.subject_id,
-        "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
-        "occurred_at": e.occurred_at,
-    })
 }

@@ -4,9 +4,7 @@
 //! SHA-256 is stored. Keys act for their organisation only, with a `read` or `write` scope, and
 //! can never do what only a person may (sign off, mark criteria done, manage members).
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
@@ -18,7 +16,7 @@ use super::{
     access::org_access,
     auth::{Caller, KeyCaller},
     events::record,
-    tokens::hash_refresh_token as sha256_hex,
+    secrets::{random_token, sha256_hex},
 };
 use crate::{
     domain::{KeyScope, text},
@@ -41,7 +39,7 @@ pub struct CreateApiKey {
 
 pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyCaller, ApiError> {
     let now = Utc::now();
-    let found = api_keys::find_live(&state.db, &sha256_hex(key), now)
+    let found = api_keys::find_live(&state.db, &sha256_hex(&[key.as_bytes()]), now)
         .await?
         .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
     api_keys::touch(&state.db, found.id, now).await?;
@@ -74,9 +72,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let secret = random_token(KEY_PREFIX);
     let txn = state.db.begin().await?;
     let key = api_keys::insert(
         &txn,
@@ -85,7 +81,7 @@ pub async fn create(
             name,
             scope: input.scope,
             prefix: secret.chars().take(12).collect(),
-            key_hash: sha256_hex(&secret),
+            key_hash: sha256_hex(&[secret.as_bytes()]),
             created_by: person.id,
             expires_at: input.expires_at,
         },

@@ -6,7 +6,6 @@
 //! Keys are private to their caller and kept 24 hours.
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::{entity::idempotency_key, error::ApiError, repo::idempotency};
@@ -39,15 +38,15 @@ pub fn parse_key(raw: &str) -> Result<String, ApiError> {
 }
 
 pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    for part in [method.as_bytes(), b"\n", path.as_bytes(), b"\n", body] {
-        hasher.update(part);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::secrets::sha256_hex(&[
+        method.as_bytes(),
+        b"
+",
+        path.as_bytes(),
+        b"
+",
+        body,
+    ])
 }
 
 pub async fn begin(

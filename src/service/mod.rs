@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod password;
 pub mod projects;
 pub mod readiness;
+pub mod secrets;
 pub mod tokens;
 pub mod webhooks;
 

@@ -1,6 +1,5 @@
 //! Organisations and their members.
 
-use rand::RngCore;
 use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
@@ -94,10 +93,8 @@ pub async fn create(
                 if attempts > 8 {
                     return Err(slug_taken());
                 }
-                let mut suffix = [0u8; 4];
-                rand::rng().fill_bytes(&mut suffix);
-                let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-                candidate = format!("{base}-{hex}");
+                let suffix = super::secrets::hex(&super::secrets::random_bytes::<4>());
+                candidate = format!("{base}-{suffix}");
             }
             candidate
         }

@@ -6,12 +6,9 @@
 
 use std::time::Duration;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{ApiError, AuthFailure};
@@ -87,9 +84,7 @@ impl Tokens {
 
 /// A new refresh token and the hash under which it is stored.
 pub fn new_refresh_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!("{REFRESH_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = super::secrets::random_token(REFRESH_TOKEN_PREFIX);
     let hash = hash_refresh_token(&token);
     (token, hash)
 }
@@ -97,6 +92,5 @@ pub fn new_refresh_token() -> (String, String) {
 /// A fast hash is right here: the token has 256 bits of entropy, so it cannot be guessed from
 /// its hash, and lookups must be cheap.
 pub fn hash_refresh_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    super::secrets::sha256_hex(&[token.as_bytes()])
 }

@@ -15,7 +15,6 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
-use rand::RngCore;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
@@ -146,9 +145,10 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, Strin
 }
 
 fn new_secret() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("whsec_{}", STANDARD.encode(bytes))
+    format!(
+        "whsec_{}",
+        STANDARD.encode(super::secrets::random_bytes::<24>())
+    )
 }
 
 pub async fn create(
@@ -360,9 +360,8 @@ pub async fn fan_out(db: &impl ConnectionTrait, e: &event::Model) -> Result<(), 
     if subscribed.is_empty() {
         return Ok(());
     }
-    let payload =
-        json!({"type": e.event_type, "timestamp": e.occurred_at, "data": webhooks::event_data(e)})
-            .to_string();
+    let payload = json!({"type": e.event_type, "timestamp": e.occurred_at, "data": event_data(e)})
+        .to_string();
     for w in subscribed {
         webhooks::enqueue(db, w.id, Some(e.id), &e.event_type, payload.clone()).await?;
     }
@@ -487,4 +486,18 @@ async fn send(
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     Ok(response.status().as_u16())
+}
+
+/// The event as its payload's `data`.
+fn event_data(e: &event::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.id, "org_id": e.org_id, "project_id": e.project_id,
+        "actor": match (e.actor_user_id, e.actor_api_key_id) {
+            (_, Some(key)) => serde_json::json!({"type": "api_key", "id": key}),
+            (user, None) => serde_json::json!({"type": "user", "id": user}),
+        },
+        "type": e.event_type, "subject_id": e.subject_id,
+        "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
+        "occurred_at": e.occurred_at,
+    })
 }
