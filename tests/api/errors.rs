@@ -267,7 +267,7 @@ async fn an_unreachable_database_is_a_503_problem_with_retry_after() {
 
 fn slow_route(cfg: &mut web::ServiceConfig) {
     async fn slow() -> HttpResponse {
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
         HttpResponse::Ok().body("done")
     }
     cfg.route("/test/slow", web::get().to(slow));
@@ -278,7 +278,7 @@ async fn a_graceful_stop_lets_requests_in_flight_finish() {
     let app = spawn_app_with(&[], slow_route).await;
     let in_flight = app.client.get(app.url("/test/slow")).send();
     let stop = async {
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(150)).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(400)).await;
         app.server.stop(true).await;
     };
     let (response, ()) = futures_util::future::join(in_flight, stop).await;
