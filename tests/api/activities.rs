@@ -72,17 +72,8 @@ async fn activities_cannot_be_in_the_future_or_before_the_project_starts() {
     let path = format!("/api/v1/projects/{}", w.project_id);
     let auth = format!("Bearer {}", w.lead.access_token);
     let start = today().pred_opt().unwrap();
-    app.raw(
-        Method::PATCH,
-        &path,
-        &[
-            ("if-match", "*"),
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        json!({"start_date": start}).to_string(),
-    )
-    .await;
+    app.patch_any_version(&path, &auth, json!({"start_date": start}).to_string())
+        .await;
     let before = start.pred_opt().unwrap();
     let res = log(
         &app,

@@ -286,6 +286,21 @@ impl TestApp {
         read(req.send_body(body).await.expect("the request is answered")).await
     }
 
+    /// A PATCH with `If-Match: *` and a JSON body; `authorization` is the whole header value.
+    pub async fn patch_any_version(
+        &self,
+        path: &str,
+        authorization: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> TestResponse {
+        let headers = [
+            ("if-match", "*"),
+            ("authorization", authorization),
+            ("content-type", "application/json"),
+        ];
+        self.raw(Method::PATCH, path, &headers, body).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.request(Method::GET, path, token, None).await
     }

@@ -425,18 +425,7 @@ async fn reassigning_the_owner_of_a_milestone_ready_for_signoff_sends_it_back() 
     let path = format!("/api/v1/projects/{}/milestones/{m}", w.project_id);
     let auth = format!("Bearer {}", w.lead.access_token);
     let body = json!({"staff_owner_id": w.spare_member.id}).to_string();
-    let res = app
-        .raw(
-            Method::PATCH,
-            &path,
-            &[
-                ("if-match", "*"),
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body,
-        )
-        .await;
+    let res = app.patch_any_version(&path, &auth, body).await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.body["stage"], "reverse_shadowing");
     assert_eq!(res.body["staff_owner_id"], w.spare_member.id.to_string());
@@ -485,18 +474,7 @@ async fn stage_and_sign_off_fields_are_never_writable() {
         "project_id",
     ] {
         let body = json!({ field: "handed_off" }).to_string();
-        let res = app
-            .raw(
-                Method::PATCH,
-                &path,
-                &[
-                    ("if-match", "*"),
-                    ("authorization", &auth),
-                    ("content-type", "application/json"),
-                ],
-                body,
-            )
-            .await;
+        let res = app.patch_any_version(&path, &auth, body).await;
         res.assert_problem(400, "invalid_body");
     }
     let create = app

@@ -117,14 +117,9 @@ async fn register(app: &TestApp, w: &World, url: &str, types: Value) -> (String,
 async fn rename_project(app: &TestApp, w: &World, name: &str) {
     let auth = format!("Bearer {}", w.lead.access_token);
     let res = app
-        .raw(
-            Method::PATCH,
+        .patch_any_version(
             &format!("/api/v1/projects/{}", w.project_id),
-            &[
-                ("if-match", "*"),
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
+            &auth,
             json!({"name": name}).to_string(),
         )
         .await;
