@@ -436,3 +436,44 @@ async fn nul_bytes_in_project_fields_are_400() {
     res.assert_problem(400, "nul_byte");
     assert_eq!(res.error_fields(), ["name"]);
 }
+
+#[actix_web::test]
+async fn an_admin_who_also_takes_part_elsewhere_pages_through_both_without_repeats() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // The admin also administers and leads projects of a second organisation.
+    let second_org = app.create_org(&w.admin, "Second").await;
+    let mut expected = vec![w.project_id.to_string()];
+    for i in 0..3 {
+        let id = app
+            .create_project(&w.admin, second_org, json!({"name": format!("S{i}")}))
+            .await;
+        expected.push(id.to_string());
+    }
+    expected.push(
+        app.create_project(&w.lead, w.org_id, json!({"name": "Later"}))
+            .await
+            .to_string(),
+    );
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/projects?limit=2&cursor={c}"),
+            None => "/api/v1/projects?limit=2".to_owned(),
+        };
+        let res = app.get(&path, Some(&w.admin.access_token)).await;
+        seen.extend(
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned()),
+        );
+        match res.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}
