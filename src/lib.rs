@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod repo;
 pub mod service;

@@ -64,6 +64,7 @@ impl Application {
         let listener = TcpListener::bind(&config.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
+        let metrics = crate::metrics::middleware(&state).map_err(StartupError::Other)?;
         let document = openapi::document();
         let routes = web::Data::new(fallback::RouteTable::from_openapi(&document));
         let data = web::Data::new(state.clone());
@@ -85,6 +86,7 @@ impl Application {
                     SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
                 )
                 .default_service(web::to(fallback::not_found_or_method))
+                .wrap(metrics.clone())
                 .wrap(from_fn(api::middleware::observe))
                 .wrap(Condition::new(
                     !cors_origins.is_empty(),

@@ -217,3 +217,12 @@ pub async fn list_deliveries(
     }
     Ok(into_page(query.all(db).await?, page.limit))
 }
+
+/// Deliveries waiting to be sent (the queue depth).
+pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .count(db)
+        .await
+}
