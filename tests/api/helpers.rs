@@ -301,6 +301,26 @@ impl TestApp {
         self.raw(Method::PATCH, path, &headers, body).await
     }
 
+    /// Follows `next_cursor` from `first` to the last page; the `id` of every item, in order.
+    pub async fn ids_of_all_pages(&self, first: &str, token: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut path = first.to_owned();
+        loop {
+            let res = self.get(&path, Some(token)).await;
+            assert_eq!(res.status, 200, "{}", res.body);
+            let items = res.body["items"].as_array().expect("a page");
+            ids.extend(
+                items
+                    .iter()
+                    .map(|i| i["id"].as_str().expect("an id").to_owned()),
+            );
+            match res.body["next_cursor"].as_str() {
+                Some(cursor) => path = format!("{first}&cursor={cursor}"),
+                None => return ids,
+            }
+        }
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.request(Method::GET, path, token, None).await
     }

@@ -357,27 +357,9 @@ async fn pages_walk_the_whole_list_without_gaps_or_repeats() {
                 .to_string(),
         );
     }
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/projects?limit=3&cursor={c}"),
-            None => "/api/v1/projects?limit=3".to_owned(),
-        };
-        let res = app.get(&path, Some(&w.lead.access_token)).await;
-        assert_eq!(res.status, 200, "{}", res.body);
-        seen.extend(
-            res.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_owned()),
-        );
-        match res.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let seen = app
+        .ids_of_all_pages("/api/v1/projects?limit=3", &w.lead.access_token)
+        .await;
     assert_eq!(seen, created);
 }
 
@@ -455,25 +437,8 @@ async fn an_admin_who_also_takes_part_elsewhere_pages_through_both_without_repea
             .await
             .to_string(),
     );
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/projects?limit=2&cursor={c}"),
-            None => "/api/v1/projects?limit=2".to_owned(),
-        };
-        let res = app.get(&path, Some(&w.admin.access_token)).await;
-        seen.extend(
-            res.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_owned()),
-        );
-        match res.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let seen = app
+        .ids_of_all_pages("/api/v1/projects?limit=2", &w.admin.access_token)
+        .await;
     assert_eq!(seen, expected);
 }
