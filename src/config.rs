@@ -20,6 +20,19 @@ pub struct Config {
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
     pub webhooks: WebhookSettings,
+    pub deadlines: Deadlines,
+}
+
+/// How long the server waits for slow clients, slow requests and a stop.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    /// A request body must arrive within this long (else 408).
+    pub body: Duration,
+    /// Every request is answered within this long (else 503 with `Retry-After`).
+    pub request: Duration,
+    /// After SIGTERM, `/readyz` answers 503 for this long while requests are still served, so a
+    /// load balancer stops sending new ones before the listener closes.
+    pub shutdown_drain: Duration,
 }
 
 /// How webhooks are delivered.
@@ -205,6 +218,27 @@ impl Config {
             },
         };
 
+        let duration_var =
+            |name: &'static str, default: Duration, range: (u64, u64)| match get(name) {
+                None => Ok(default),
+                Some(v) => parse_duration(&v)
+                    .filter(|d| (range.0..=range.1 * 1000).contains(&(d.as_millis() as u64)))
+                    .ok_or_else(|| {
+                        invalid(
+                            name,
+                            format!(
+                                "must be a duration from {}ms to {}s, e.g. `10` or `1500ms`",
+                                range.0, range.1
+                            ),
+                        )
+                    }),
+            };
+        let deadlines = Deadlines {
+            body: duration_var("BUYIN_BODY_TIMEOUT", Duration::from_secs(10), (100, 600))?,
+            request: duration_var("BUYIN_REQUEST_TIMEOUT", Duration::from_secs(30), (100, 600))?,
+            shutdown_drain: duration_var("BUYIN_SHUTDOWN_DRAIN", Duration::ZERO, (0, 300))?,
+        };
+
         let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret, SecretSource::Environment),
             Some(_) => {
@@ -245,6 +279,7 @@ impl Config {
                 db_max_connections,
                 workers,
                 webhooks,
+                deadlines,
             },
             source,
         ))

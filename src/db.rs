@@ -37,7 +37,14 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 });
         }
         _ => {
-            options.max_connections(max_connections).min_connections(1);
+            options
+                .max_connections(max_connections)
+                .min_connections(1)
+                // Names the connections in `pg_stat_activity` unless the URL already does.
+                .map_sqlx_postgres_opts(|o| match o.get_application_name() {
+                    Some(_) => o,
+                    None => o.application_name("buyin"),
+                });
         }
     }
     Database::connect(options).await

@@ -131,9 +131,12 @@ pub enum ApiError {
     /// 429, with the number of seconds to wait.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 503: the database cannot be reached right now.
-    #[error("service unavailable")]
-    Unavailable,
+    /// 408: the request body did not arrive in time.
+    #[error("request body timeout")]
+    BodyTimeout { secs: u64 },
+    /// 503: the server cannot answer right now; the client should retry.
+    #[error("service unavailable: {0:?}")]
+    Unavailable(Unavailable),
     /// 500: a bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -190,7 +193,10 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::PreconditionRequired => "if_match_required",
             ApiError::TooManyRequests { .. } => "too_many_requests",
-            ApiError::Unavailable => "service_unavailable",
+            ApiError::BodyTimeout { .. } => "body_timeout",
+            ApiError::Unavailable(Unavailable::Database) => "service_unavailable",
+            ApiError::Unavailable(Unavailable::Deadline) => "deadline_exceeded",
+            ApiError::Unavailable(Unavailable::ShuttingDown) => "shutting_down",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -241,8 +247,19 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_secs } => {
                 format!("Too many attempts; try again in {retry_after_secs} seconds.")
             }
-            ApiError::Unavailable => {
+            ApiError::BodyTimeout { secs } => {
+                format!("The request body did not arrive within {secs} seconds.")
+            }
+            ApiError::Unavailable(Unavailable::Database) => {
                 "The database is unavailable right now; retry shortly.".into()
+            }
+            ApiError::Unavailable(Unavailable::Deadline) => {
+                "The request took longer than the server allows; nothing was changed unless a \
+                 retry with the same `Idempotency-Key` says otherwise. Retry shortly."
+                    .into()
+            }
+            ApiError::Unavailable(Unavailable::ShuttingDown) => {
+                "This instance is shutting down; retry and another instance will answer.".into()
             }
             ApiError::Internal(_) => "An unexpected error occurred.".into(),
         }
@@ -302,7 +319,8 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -327,8 +345,11 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
             }
-            ApiError::Unavailable => {
+            ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::BodyTimeout { .. } => {
+                response.insert_header((header::CONNECTION, "close"));
             }
             _ => {}
         }
@@ -336,11 +357,22 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Why a request got 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The database cannot be reached (pool timeout, refused, dropped or killed connection).
+    Database,
+    /// The request outran the handler deadline (`BUYIN_REQUEST_TIMEOUT`).
+    Deadline,
+    /// The instance has been told to stop (`/readyz` during the drain).
+    ShuttingDown,
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
-            ApiError::Unavailable
+            ApiError::Unavailable(Unavailable::Database)
         } else {
             ApiError::Internal(format!("database error: {err}"))
         }
@@ -351,21 +383,27 @@ impl From<DbErr> for ApiError {
 /// as opposed to a query that the database rejected.
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
-    let sqlx_unavailable = |e: &sea_orm::sqlx::Error| {
-        matches!(
-            e,
-            sea_orm::sqlx::Error::Io(_)
-                | sea_orm::sqlx::Error::PoolTimedOut
-                | sea_orm::sqlx::Error::PoolClosed
-                | sea_orm::sqlx::Error::WorkerCrashed
-                | sea_orm::sqlx::Error::Tls(_)
-        )
+    let sqlx_unavailable = |e: &sea_orm::sqlx::Error| match e {
+        sea_orm::sqlx::Error::Io(_)
+        | sea_orm::sqlx::Error::PoolTimedOut
+        | sea_orm::sqlx::Error::PoolClosed
+        | sea_orm::sqlx::Error::WorkerCrashed
+        | sea_orm::sqlx::Error::Tls(_)
+        // The wire broke mid-conversation (a connection cut during the TLS or startup exchange).
+        | sea_orm::sqlx::Error::Protocol(_) => true,
+        // PostgreSQL ending the session: connection exceptions (class 08), and an administrator
+        // or crash shutdown (`pg_terminate_backend`, restarts: 57P01..57P03).
+        sea_orm::sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     };
     match err {
-        DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        // Failing to open a connection is the database being unreachable, whatever the cause.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unavailable(e)
+        }
         _ => false,
     }
 }

@@ -6,7 +6,8 @@ use actix_web::App;
 use utoipa::{
     Modify, OpenApi, PartialSchema,
     openapi::{
-        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        ContentBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder,
+        schema::{ArrayItems, Schema, SchemaType, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -94,7 +95,7 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 }
 
 /// The shared problem responses, referenced from each operation by rule.
-const COMMON: [(&str, &str, &str); 9] = [
+const COMMON: [(&str, &str, &str); 10] = [
     (
         "400",
         "BadRequest",
@@ -109,6 +110,11 @@ const COMMON: [(&str, &str, &str); 9] = [
         "404",
         "NotFound",
         "The resource does not exist or is not visible to the caller.",
+    ),
+    (
+        "408",
+        "RequestTimeout",
+        "The request body did not arrive within the body deadline (`BUYIN_BODY_TIMEOUT`, 10 s by default); the connection is closed.",
     ),
     (
         "413",
@@ -138,7 +144,7 @@ const COMMON: [(&str, &str, &str); 9] = [
     (
         "503",
         "Unavailable",
-        "The database is unavailable; retry after `Retry-After` seconds.",
+        "The server cannot answer now: the database is unavailable (`service_unavailable`), the request outran the request deadline (`deadline_exceeded`, `BUYIN_REQUEST_TIMEOUT`) or the instance is stopping (`shutting_down`). Retry after `Retry-After` seconds (with the same `Idempotency-Key` for a POST).",
     ),
 ];
 
@@ -164,6 +170,12 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         components
             .responses
             .insert(name.to_owned(), response.build().into());
+    }
+
+    for schema in components.schemas.values_mut() {
+        if let RefOr::T(schema) = schema {
+            forbid_nul(schema);
+        }
     }
 
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -194,6 +206,11 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .into_iter()
         .flatten()
         {
+            for parameter in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter {
+                    describe_parameter(parameter);
+                }
+            }
             let has_body = op.request_body.is_some();
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             // Every operation a person can call with a token also takes an API key (which may
@@ -207,7 +224,7 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                     "400" => has_body || has_path_params || op.parameters.is_some(),
                     "401" => secured,
                     "404" => has_path_params,
-                    "413" | "415" => has_body,
+                    "408" | "413" | "415" => has_body,
                     "500" | "503" => is_api || path == "/readyz",
                     _ => false,
                 };
@@ -223,6 +240,75 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// Every string the API takes is refused with 400 `nul_byte` when it holds a NUL character
+/// (PostgreSQL cannot store one); the schemas say so with a pattern, so clients and generators
+/// know it before they send.
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+const PRINTABLE_ASCII: &str = "^[ -~]+$";
+
+/// `*` or comma-separated entity tags (`"3"`, `W/"3"`); anything else is 400 `invalid_if_match`.
+pub const IF_MATCH_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[!#-+\--~]*"([ \t]*,[ \t]*(W/)?"[!#-+\--~]*")*)[ \t]*$"#;
+
+fn forbid_nul(schema: &mut Schema) {
+    let children: Vec<&mut RefOr<Schema>> = match schema {
+        Schema::Object(object) => {
+            let is_string = match &object.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if is_string
+                && object.format.is_none()
+                && object.enum_values.is_none()
+                && object.pattern.is_none()
+            {
+                object.pattern = Some(NO_NUL.to_owned());
+            }
+            object.properties.values_mut().collect()
+        }
+        Schema::Array(array) => match &mut array.items {
+            ArrayItems::RefOrSchema(item) => vec![item.as_mut()],
+            _ => Vec::new(),
+        },
+        Schema::OneOf(one_of) => one_of.items.iter_mut().collect(),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().collect(),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().collect(),
+        _ => Vec::new(),
+    };
+    for child in children {
+        if let RefOr::T(child) = child {
+            forbid_nul(child);
+        }
+    }
+}
+
+/// Rules every parameter of a name shares: `limit` is 1 to 100; `If-Match` follows its grammar;
+/// strings hold no NUL.
+fn describe_parameter(parameter: &mut utoipa::openapi::path::Parameter) {
+    if parameter.name.eq_ignore_ascii_case("If-Match") {
+        parameter.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(IF_MATCH_PATTERN))
+                .examples(["\"1\"", "*"])
+                .build(),
+        )));
+    } else if parameter.name == "limit" {
+        parameter.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100))
+                .default(Some(50.into()))
+                .build(),
+        )));
+    } else if let Some(RefOr::T(schema)) = parameter.schema.as_mut() {
+        forbid_nul(schema);
+    }
+}
+
 fn idempotency_parameter() -> RefOr<utoipa::openapi::path::Parameter> {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     RefOr::T(
@@ -236,7 +322,13 @@ fn idempotency_parameter() -> RefOr<utoipa::openapi::path::Parameter> {
                  again; the same key with another body is 422; while the first is still running, \
                  409. Keys are private to the caller and kept 24 hours.",
             ))
-            .schema(Some(String::schema()))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some(PRINTABLE_ASCII)),
+            ))
             .build(),
     )
 }

@@ -106,6 +106,8 @@ impl Application {
             .listen(listener)
             .map_err(bind_error)?
             .shutdown_timeout(30)
+            // Signals are handled in `run_until_stopped`, which drains before stopping.
+            .disable_signals()
             .run();
 
         spawn_housekeeping(state.clone());
@@ -125,9 +127,29 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or SIGINT; in-flight requests are allowed to finish.
+    /// Serves until SIGTERM or SIGINT. Then `/readyz` answers 503 at once, requests are still
+    /// served for `BUYIN_SHUTDOWN_DRAIN`, the listener closes, requests in flight finish (up to
+    /// 30 s), and the pool's connections are closed before the process exits.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        actix_web::rt::spawn(async move {
+            wait_for_stop_signal().await;
+            state
+                .stopping
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(
+                drain_ms = state.deadlines.shutdown_drain.as_millis() as u64,
+                "stop requested: readiness is now 503; finishing requests in flight"
+            );
+            tokio::time::sleep(state.deadlines.shutdown_drain).await;
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        if let Err(err) = self.state.db.close_by_ref().await {
+            tracing::warn!(error = %err, "could not close the database pool cleanly");
+        }
+        served
     }
 
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
@@ -152,7 +174,32 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
         passwords: Passwords::new(Passwords::default_permits())
             .map_err(|e| StartupError::Other(e.to_string()))?,
         webhooks: config.webhooks.clone(),
+        deadlines: config.deadlines,
+        stopping: Default::default(),
     })
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Hourly clean-up of what is kept only for a while (idempotency keys: 24 hours). Any instance

@@ -109,6 +109,24 @@ impl IfMatch {
     }
 }
 
+/// The grammar of `If-Match` (RFC 9110: `*` or a list of entity tags), as the OpenAPI document
+/// states it in [`crate::openapi::IF_MATCH_PATTERN`]; commas never occur inside our tags.
+fn well_formed_if_match(value: &str) -> bool {
+    let value = value.trim_matches([' ', '\t']);
+    let tag_char = |b: u8| b == 0x21 || (0x23..=0x2b).contains(&b) || (0x2d..=0x7e).contains(&b);
+    value == "*"
+        || value.split(',').all(|tag| {
+            let tag = tag.trim_matches([' ', '\t']);
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag.len() >= 2
+                && tag.starts_with('"')
+                && tag.ends_with('"')
+                && tag.as_bytes()[1..tag.len() - 1]
+                    .iter()
+                    .all(|&b| tag_char(b))
+        })
+}
+
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -121,7 +139,11 @@ impl FromRequest for IfMatch {
         Box::pin(async move {
             match value {
                 None => Ok(IfMatch(None)),
-                Some(Ok(v)) => Ok(IfMatch(Some(v))),
+                Some(Ok(v)) if well_formed_if_match(&v) => Ok(IfMatch(Some(v))),
+                Some(Ok(_)) => Err(ApiError::bad_request(
+                    "invalid_if_match",
+                    "`If-Match` must be `*` or ETags such as `\"3\"`, separated by commas.",
+                )),
                 Some(Err(_)) => Err(ApiError::bad_request(
                     "invalid_if_match",
                     "`If-Match` is not valid ASCII.",

@@ -29,8 +29,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         // actix's own extractor enforces the content type and size limit (its errors are mapped
         // to problem+json by `json_config`); the strict typing happens here.
         let value = web::Json::<Value>::from_request(req, payload);
+        let deadline = body_deadline(req);
         Box::pin(async move {
-            let web::Json(value) = value.await.map_err(json_payload_error)?;
+            let web::Json(value) = tokio::time::timeout(deadline, value)
+                .await
+                .map_err(|_| body_timeout(deadline))?
+                .map_err(json_payload_error)?;
+            if !value.is_object() {
+                return Err(ApiError::bad_request(
+                    "invalid_body",
+                    "The request body must be a JSON object.",
+                ));
+            }
             if let Some(path) = find_nul(&value, String::new()) {
                 return Err(ApiError::BadRequest {
                     code: "nul_byte",
@@ -53,6 +63,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     }
                 })
         })
+    }
+}
+
+/// How long a request body may take to arrive (`BUYIN_BODY_TIMEOUT`).
+pub fn body_deadline(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(std::time::Duration::from_secs(10), |state| {
+            state.deadlines.body
+        })
+}
+
+/// The 408 for a body that did not arrive within `deadline`.
+pub fn body_timeout(deadline: std::time::Duration) -> ApiError {
+    ApiError::BodyTimeout {
+        secs: deadline.as_secs_f64().ceil() as u64,
     }
 }
 

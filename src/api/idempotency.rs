@@ -85,9 +85,11 @@ pub async fn idempotent(
             }
         },
     };
-    let bytes = match req.extract::<web::Bytes>().await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let deadline = super::extract::body_deadline(req.request());
+    let bytes = match tokio::time::timeout(deadline, req.extract::<web::Bytes>()).await {
+        Err(_) => return Ok(respond(req, super::extract::body_timeout(deadline))),
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
             return Ok(respond(
                 req,
                 ApiError::PayloadTooLarge {

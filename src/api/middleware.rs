@@ -1,7 +1,8 @@
 //! Request-scoped plumbing: a request id on every request (taken from `x-request-id` when the
 //! caller sent a sane one), a tracing span carrying it so every log line names its request, an
-//! access log line, and a last-resort guard that turns a panicking handler into a 500
-//! problem+json instead of a dropped connection.
+//! access log line, a deadline that bounds every request (503 with `Retry-After` when it passes),
+//! and a last-resort guard that turns a panicking handler into a 500 problem+json instead of a
+//! dropped connection.
 
 use std::{panic::AssertUnwindSafe, time::Instant};
 
@@ -12,12 +13,16 @@ use actix_web::{
     error::InternalError,
     http::header::{self, HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
+    web,
 };
 use futures_util::FutureExt;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::{
+    error::{ApiError, Unavailable},
+    service::AppState,
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -43,8 +48,19 @@ pub async fn observe(
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
+    let deadline = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.deadlines.request);
 
-    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
+    // Dropping the handler's future at the deadline rolls back any open transaction.
+    let call = next.call(req);
+    let bounded = async move {
+        match deadline {
+            Some(limit) => tokio::time::timeout(limit, call).await.ok(),
+            None => Some(call.await),
+        }
+    };
+    let outcome = AssertUnwindSafe(bounded.instrument(span.clone()))
         .catch_unwind()
         .await;
     // The request cannot be kept for building a response (actix routes by taking it mutably),
@@ -61,8 +77,14 @@ pub async fn observe(
         InternalError::from_response("request failed", res).into()
     };
     let mut response = match outcome {
-        Ok(Ok(res)) => res.map_into_boxed_body(),
-        Ok(Err(err)) => {
+        Ok(Some(Ok(res))) => res.map_into_boxed_body(),
+        Ok(None) => {
+            span.in_scope(|| tracing::warn!("request deadline passed; answered 503"));
+            let res = ApiError::Unavailable(Unavailable::Deadline).error_response();
+            log_finished(&span, res.status().as_u16(), started);
+            return Err(failure(res));
+        }
+        Ok(Some(Err(err))) => {
             let res = err.error_response();
             log_finished(&span, res.status().as_u16(), started);
             return Err(failure(res));

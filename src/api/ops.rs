@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    error::{ApiError, Problem},
+    error::{ApiError, Problem, Unavailable},
     service::AppState,
 };
 
@@ -28,19 +28,23 @@ async fn healthz() -> HttpResponse {
     })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and the instance is not shutting down (after SIGTERM it
+/// answers 503 `shutting_down` at once, so a load balancer stops sending new requests).
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve.", body = Health),
-        (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`service_unavailable`) or the instance is stopping (`shutting_down`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.is_stopping() {
+        return Err(ApiError::Unavailable(Unavailable::ShuttingDown));
+    }
     state.db.ping().await.map_err(|err| {
         tracing::warn!(error = %err, "readiness check failed");
-        ApiError::Unavailable
+        ApiError::Unavailable(Unavailable::Database)
     })?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ready".into(),

@@ -25,7 +25,7 @@ pub struct LogActivity {
     /// Not in the future, not before the project's `start_date`.
     pub occurred_on: NaiveDate,
     /// 0.25 to 24, in quarter hours.
-    #[schema(example = 1.5)]
+    #[schema(example = 1.5, minimum = 0.25, maximum = 24, multiple_of = 0.25)]
     pub hours: f64,
     pub kind: ActivityKind,
     /// A milestone of the same project.

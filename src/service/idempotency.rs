@@ -72,6 +72,15 @@ pub async fn begin(
                 "this key was used for a different request; use a new key",
             ));
         }
+        // Every request ends by the request deadline, so an unfinished key older than that
+        // belongs to a request that died (a crash, a stop): the retry runs afresh.
+        let abandoned_before = Utc::now()
+            - chrono::Duration::from_std(state.deadlines.request).unwrap_or_default()
+            - chrono::Duration::seconds(5);
+        if existing.status.is_none() && existing.created_at < abandoned_before {
+            idempotency::release(&state.db, caller, key).await?;
+            continue;
+        }
         if existing.status.is_none() {
             return Err(ApiError::conflict(
                 "idempotency_in_progress",

@@ -43,7 +43,7 @@ pub struct AddProjectMember {
     #[serde(default)]
     pub is_lead: bool,
     /// Committed hours per week, 0 to 80 in quarter hours.
-    #[schema(example = 8.0)]
+    #[schema(example = 8.0, minimum = 0, maximum = 80, multiple_of = 0.25)]
     pub weekly_hours: Option<f64>,
     #[schema(example = "Membership renewals")]
     pub responsibility: Option<String>,
@@ -53,7 +53,8 @@ pub struct AddProjectMember {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProjectMember {
     pub is_lead: Option<bool>,
-    #[schema(example = 7.5)]
+    /// Committed hours per week, 0 to 80 in quarter hours.
+    #[schema(example = 7.5, minimum = 0, maximum = 80, multiple_of = 0.25)]
     pub weekly_hours: Option<f64>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
@@ -225,8 +226,9 @@ pub async fn update(
     let (before, user) = project_members::find_active(&txn, project_id, user_id)
         .await?
         .ok_or_else(member_not_found)?;
-    check_if_match(if_match, before.version)?;
 
+    // The body is checked before the version, so a client fixes its input first (422), then
+    // learns whether its copy is current (412).
     let mut errors = Vec::new();
     let mut after = before.clone();
     if let Some(hours) = input.weekly_hours {
@@ -250,6 +252,7 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    check_if_match(if_match, before.version)?;
     if before.is_lead
         && !after.is_lead
         && project_members::count_active_leads(&txn, project_id).await? <= 1

@@ -31,4 +31,13 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub webhooks: crate::config::WebhookSettings,
+    pub deadlines: crate::config::Deadlines,
+    /// Set when the instance has been told to stop: `/readyz` then answers 503.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

@@ -45,6 +45,9 @@ fn bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
     assert_refused(&[("BUYIN_LOG_FORMAT", "xml")], "BUYIN_LOG_FORMAT");
     assert_refused(&[("BUYIN_CORS_ORIGINS", "*")], "BUYIN_CORS_ORIGINS");
     assert_refused(&[("BUYIN_LOG", "info,[[[")], "BUYIN_LOG");
+    assert_refused(&[("BUYIN_BODY_TIMEOUT", "10ms")], "BUYIN_BODY_TIMEOUT");
+    assert_refused(&[("BUYIN_REQUEST_TIMEOUT", "2h")], "BUYIN_REQUEST_TIMEOUT");
+    assert_refused(&[("BUYIN_SHUTDOWN_DRAIN", "soon")], "BUYIN_SHUTDOWN_DRAIN");
 }
 
 #[test]

@@ -290,3 +290,44 @@ async fn a_graceful_stop_lets_requests_in_flight_finish() {
         "no new connections after the stop"
     );
 }
+
+#[actix_web::test]
+async fn a_body_must_be_a_json_object() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let auth = format!("Bearer {}", w.admin.access_token);
+    let res = app
+        .patch_any_version(&format!("/api/v1/orgs/{}", w.org_id), &auth, "[null, null]")
+        .await;
+    res.assert_problem(400, "invalid_body");
+}
+
+#[actix_web::test]
+async fn if_match_must_be_a_star_or_etags() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    let auth = format!("Bearer {}", w.lead.access_token);
+    for bad in ["", "3", "\"3", "\"3\" \"4\"", "\"a\tb\""] {
+        let res = app
+            .raw(
+                Method::PATCH,
+                &path,
+                &[("if-match", bad), ("authorization", &auth), JSON],
+                json!({"name": "Renamed"}).to_string(),
+            )
+            .await;
+        res.assert_problem(400, "invalid_if_match");
+    }
+    for stale in ["\"999\"", "W/\"999\", \"998\""] {
+        let res = app
+            .raw(
+                Method::PATCH,
+                &path,
+                &[("if-match", stale), ("authorization", &auth), JSON],
+                json!({"name": "Renamed"}).to_string(),
+            )
+            .await;
+        res.assert_problem(412, "version_mismatch");
+    }
+}

@@ -215,11 +215,26 @@ pub async fn spawn_app_with(
     extra_env: &[(&str, &str)],
     routes: fn(&mut web::ServiceConfig),
 ) -> TestApp {
+    spawn_app_via(extra_env, routes, str::to_owned).await
+}
+
+/// Whether the suite runs on PostgreSQL (`BUYIN_TEST_DATABASE_URL`).
+pub fn on_postgres() -> bool {
+    std::env::var("BUYIN_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+/// Like [`spawn_app_with`], but the server reaches its database at `server_url(test database
+/// URL)` (through a proxy, say) while the test's own connection goes straight to it.
+pub async fn spawn_app_via(
+    extra_env: &[(&str, &str)],
+    routes: fn(&mut web::ServiceConfig),
+    server_url: impl FnOnce(&str) -> String,
+) -> TestApp {
     if std::env::var_os("BUYIN_TEST_LOG").is_some() {
         buyin::telemetry::init("debug", buyin::config::LogFormat::Text);
     }
     let test_db = TestDb::create().await;
-    let config = test_config(&test_db.url, extra_env);
+    let config = test_config(&server_url(&test_db.url), extra_env);
     let app = Application::build_with(&config, routes)
         .await
         .expect("the application starts");
@@ -376,7 +391,7 @@ impl TestApp {
     }
 }
 
-async fn read<S>(mut res: awc::ClientResponse<S>) -> TestResponse
+pub async fn read<S>(mut res: awc::ClientResponse<S>) -> TestResponse
 where
     S: futures_util::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin,
 {

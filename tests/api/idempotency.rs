@@ -136,3 +136,41 @@ async fn keys_are_forgotten_after_24_hours() {
     assert!(later.header("idempotent-replayed").is_none());
     assert_eq!(org_count(&app, &ada).await, 2);
 }
+
+#[actix_web::test]
+async fn a_key_whose_request_died_unfinished_is_released_after_the_request_deadline() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    // A request that claimed the key and then died (a crash, a stop) before it finished.
+    let principal = format!("user:{}", ada.id);
+    let hash = buyin::service::idempotency::request_hash(
+        "POST",
+        "/api/v1/orgs",
+        json!({"name": "Acme"}).to_string().as_bytes(),
+    );
+    buyin::repo::idempotency::claim(&app.db, &principal, "died-1", &hash)
+        .await
+        .unwrap();
+    let in_progress = create_org(&app, &ada, "died-1", json!({"name": "Acme"})).await;
+    in_progress.assert_problem(409, "idempotency_in_progress");
+
+    // Every request ends by the request deadline (30 s here); an hour later the key is free.
+    use buyin::entity::idempotency_key::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    Entity::update_many()
+        .col_expr(
+            Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(1)),
+        )
+        .filter(Column::Key.eq("died-1"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let retried = create_org(&app, &ada, "died-1", json!({"name": "Acme"})).await;
+    assert_eq!(
+        retried.status, 201,
+        "the retry runs afresh: {}",
+        retried.body
+    );
+    assert_eq!(org_count(&app, &ada).await, 1);
+}

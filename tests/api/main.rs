@@ -14,6 +14,7 @@ mod authz;
 mod config;
 mod errors;
 mod events;
+mod faults;
 mod members;
 mod milestones;
 mod openapi;

@@ -56,7 +56,7 @@ pub async fn log(app: &TestApp, w: &World, by: &TestUser, body: Value) -> TestRe
     .await
 }
 
-async fn advance_to(app: &TestApp, w: &World, m: &str, by: &TestUser, times: usize) {
+pub async fn advance_to(app: &TestApp, w: &World, m: &str, by: &TestUser, times: usize) {
     for _ in 0..times {
         let res = act(app, w, m, by, "advance", None).await;
         assert_eq!(res.status, 200, "{}", res.body);
@@ -77,7 +77,7 @@ fn world_milestone(w: &World) -> String {
 
 /// The world's milestone (owned by staff, one criterion, one hour of staff execution),
 /// walked up to `reverse_shadowing` with its criterion done: one advance from ready.
-async fn nearly_ready(app: &TestApp, w: &World) -> String {
+pub async fn nearly_ready(app: &TestApp, w: &World) -> String {
     let m = world_milestone(w);
     advance_to(app, w, &m, &w.consultant, 3).await;
     let c = format!(
