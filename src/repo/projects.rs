@@ -2,13 +2,13 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Alias, Asterisk, Expr, JoinType, Query},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Alias, Expr, Query},
 };
 use uuid::Uuid;
 
-use super::{PageRequest, into_page};
+use super::{HotSql, PageRequest, into_page};
 use crate::{
     domain::{OrgRole, ProjectRole, ProjectStatus},
     entity::{org_member, project, project_member},
@@ -82,54 +82,11 @@ pub async fn find_project_for_user(
     project_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<ProjectForUser>, DbErr> {
-    let pm = Alias::new("pm");
-    let om = Alias::new("om");
-    let select = Query::select()
-        .column((project::Entity, Asterisk))
-        .expr_as(
-            Expr::col((pm.clone(), project_member::Column::Role)),
-            Alias::new("member_role"),
-        )
-        .expr_as(
-            Expr::col((pm.clone(), project_member::Column::IsLead)),
-            Alias::new("member_is_lead"),
-        )
-        .expr_as(
-            Expr::col((om.clone(), org_member::Column::Role)),
-            Alias::new("org_role"),
-        )
-        .from(project::Entity)
-        .join_as(
-            JoinType::LeftJoin,
-            project_member::Entity,
-            pm.clone(),
-            Condition::all()
-                .add(
-                    Expr::col((pm.clone(), project_member::Column::ProjectId))
-                        .equals((project::Entity, project::Column::Id)),
-                )
-                .add(Expr::col((pm.clone(), project_member::Column::UserId)).eq(user_id))
-                .add(Expr::col((pm.clone(), project_member::Column::LeftAt)).is_null()),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            org_member::Entity,
-            om.clone(),
-            Condition::all()
-                .add(
-                    Expr::col((om.clone(), org_member::Column::OrgId))
-                        .equals((project::Entity, project::Column::OrgId)),
-                )
-                .add(Expr::col((om.clone(), org_member::Column::UserId)).eq(user_id)),
-        )
-        .and_where(Expr::col((project::Entity, project::Column::Id)).eq(project_id))
-        .cond_where(
-            Condition::any()
-                .add(Expr::col((pm.clone(), project_member::Column::Id)).is_not_null())
-                .add(Expr::col((om.clone(), org_member::Column::Role)).eq(OrgRole::Admin)),
-        )
-        .to_owned();
-    let Some(row) = db.query_one(&select).await? else {
+    let statement = PROJECT_FOR_USER.statement(
+        db.get_database_backend(),
+        [user_id.into(), project_id.into()],
+    );
+    let Some(row) = db.query_one_raw(statement).await? else {
         return Ok(None);
     };
     Ok(Some(ProjectForUser {
@@ -141,6 +98,17 @@ pub async fn find_project_for_user(
         org_role: row.try_get("", "org_role")?,
     }))
 }
+
+static PROJECT_FOR_USER: HotSql = HotSql::new(
+    r#"SELECT "projects".*, "pm"."role" AS "member_role", "pm"."is_lead" AS "member_is_lead",
+              "om"."role" AS "org_role"
+       FROM "projects"
+       LEFT JOIN "project_members" AS "pm" ON "pm"."project_id" = "projects"."id"
+            AND "pm"."user_id" = $1 AND "pm"."left_at" IS NULL
+       LEFT JOIN "org_members" AS "om" ON "om"."org_id" = "projects"."org_id"
+            AND "om"."user_id" = $1
+       WHERE "projects"."id" = $2 AND ("pm"."id" IS NOT NULL OR "om"."role" = 'admin')"#,
+);
 
 /// Filters of `GET /projects`.
 #[derive(Default)]

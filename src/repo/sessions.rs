@@ -1,10 +1,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, sea_query::Expr,
+    FromQueryResult, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
+use super::HotSql;
 use crate::entity::{refresh_token, session, user};
 
 pub async fn insert_session(
@@ -24,24 +25,39 @@ pub async fn insert_session(
     .await
 }
 
-/// The live session `session_id` of user `user_id` together with its user: not revoked, not
-/// expired, the account not disabled. One query, run on every authenticated request.
+/// The user behind a live session: not revoked, not expired, the account not disabled.
+#[derive(Debug, FromQueryResult)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+static LIVE_SESSION_USER: HotSql = HotSql::new(
+    r#"SELECT "users"."id", "users"."email", "users"."display_name", "users"."created_at"
+       FROM "sessions" JOIN "users" ON "users"."id" = "sessions"."user_id"
+       WHERE "sessions"."id" = $1 AND "sessions"."user_id" = $2
+         AND "sessions"."revoked_at" IS NULL AND "sessions"."expires_at" > $3
+         AND "users"."disabled_at" IS NULL"#,
+);
+
+/// The live session `session_id` of user `user_id`, with the user's public fields. One query,
+/// run on every authenticated request.
 pub async fn find_live_session_user(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<user::Model>, DbErr> {
-    let found = session::Entity::find()
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .filter(session::Column::ExpiresAt.gt(now))
-        .find_also_related(user::Entity)
-        .filter(user::Column::DisabledAt.is_null())
-        .one(db)
-        .await?;
-    Ok(found.and_then(|(_, user)| user))
+) -> Result<Option<SessionUser>, DbErr> {
+    let statement = LIVE_SESSION_USER.statement(
+        db.get_database_backend(),
+        [session_id.into(), user_id.into(), now.into()],
+    );
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(Some(SessionUser::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
 }
 
 pub async fn revoke_session(
