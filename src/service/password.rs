@@ -1,24 +1,38 @@
 //! Argon2id password hashing at the OWASP parameters (m = 19456 KiB, t = 2, p = 1).
 //!
-//! Hashing is deliberately slow, so it runs on the blocking thread pool behind a semaphore: at
-//! most `permits` hashes run at once and the async workers keep serving other requests. Unknown
+//! Hashing is deliberately slow, so it runs on a few threads of its own (`permits` of them): at
+//! most that many hashes run at once and the async workers keep serving other requests. Unknown
 //! accounts are verified against a dummy hash so a login takes as long whether or not the email
 //! exists.
+//!
+//! Why threads of its own, each with its Argon2 working memory allocated once: allocating and
+//! freeing 19 MiB per hash fragmented the system allocator's arenas, and a burst of logins left
+//! the server at 144–158 MiB (`bench/run`, memory row). Now the most it keeps after logins is
+//! `permits` × 19 MiB.
 
-use std::sync::Arc;
+use std::{
+    cell::RefCell,
+    sync::{Arc, Mutex, mpsc},
+};
 
 use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// What unknown accounts are verified against: a hash, at the same parameters, of a random
+/// password nobody kept. A constant, so start-up hashes nothing (and allocates no Argon2 memory
+/// until the first login).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Fj8LS5iAlgJ4da0xbpaSYQ$2CNQjily9x4BopN0mFLHSFTebRhCFisBtWOvvCltGvw";
+
 #[derive(Clone)]
 pub struct Passwords {
-    semaphore: Arc<Semaphore>,
-    dummy_hash: Arc<str>,
+    jobs: mpsc::Sender<Job>,
 }
 
 fn argon2() -> Result<Argon2<'static>, ApiError> {
@@ -26,34 +40,97 @@ fn argon2() -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-fn hash_blocking(password: &[u8]) -> Result<String, ApiError> {
-    Ok(argon2()?
-        .hash_password(password)
-        .map_err(ApiError::internal)?
-        .to_string())
+thread_local! {
+    /// Each password thread's Argon2 working memory (19 MiB), allocated on its first hash and
+    /// reused for every later one instead of allocated and freed per hash.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Argon2 of `password` into `out`, in this thread's reusable working memory.
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), ApiError> {
+    MEMORY.with_borrow_mut(|memory| {
+        let blocks = argon2.params().block_count();
+        if memory.len() < blocks {
+            *memory = vec![Block::default(); blocks];
+        }
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+            .map_err(ApiError::internal)
+    })
+}
+
+fn hash_blocking(password: &[u8]) -> Result<String, ApiError> {
+    let argon2 = argon2()?;
+    let salt = crate::service::secrets::random_bytes::<16>();
+    let mut out = [0u8; 32];
+    compute(&argon2, password, &salt, &mut out)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(ApiError::internal)?,
+        salt: Some(Salt::new(&salt).map_err(ApiError::internal)?),
+        hash: Some(Output::new(&out).map_err(ApiError::internal)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks `password` against a PHC string with the parameters it names (constant-time compare).
 fn verify_blocking(password: &[u8], hash: &str) -> Result<bool, ApiError> {
     let parsed = PasswordHash::new(hash).map_err(ApiError::internal)?;
-    Ok(argon2()?.verify_password(password, &parsed).is_ok())
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Ok(false);
+    };
+    let argon2 = Argon2::new(
+        Algorithm::try_from(parsed.algorithm.as_str()).map_err(ApiError::internal)?,
+        parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(ApiError::internal)?
+            .unwrap_or_default(),
+        Params::try_from(&parsed).map_err(ApiError::internal)?,
+    );
+    let mut out = vec![0u8; expected.len()];
+    compute(&argon2, password, salt.as_ref(), &mut out)?;
+    Ok(Output::new(&out).map_err(ApiError::internal)? == *expected)
 }
 
 impl Passwords {
-    /// `permits` bounds how many hashes run at once (one per core left for other work).
+    /// `permits` threads hash, so at most that many hashes run at once; the rest wait in line.
     pub fn new(permits: usize) -> Result<Passwords, ApiError> {
-        let dummy_hash = hash_blocking(b"buyin dummy password for unknown accounts")?;
-        Ok(Passwords {
-            semaphore: Arc::new(Semaphore::new(permits.max(1))),
-            dummy_hash: dummy_hash.into(),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..permits.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, never while hashing.
+                        let next = queue.lock().map(|q| q.recv());
+                        match next {
+                            Ok(Ok(job)) => job(),
+                            _ => return, // every `Passwords` is gone
+                        }
+                    }
+                })
+                .map_err(ApiError::internal)?;
+        }
+        Ok(Passwords { jobs })
     }
 
-    /// A permit count that leaves at least one core for serving requests.
+    /// A thread count that leaves at least one core for serving requests, and at most four
+    /// (each thread may keep 19 MiB after hashing).
     pub fn default_permits() -> usize {
         std::thread::available_parallelism()
             .map(|n| n.get().saturating_sub(1))
             .unwrap_or(1)
-            .max(1)
+            .clamp(1, 4)
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
@@ -66,7 +143,7 @@ impl Passwords {
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
         let password = password.as_bytes().to_vec();
         let known = hash.is_some();
-        let hash = hash.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
+        let hash = hash.unwrap_or(DUMMY_HASH).to_owned();
         let matches = self.run(move || verify_blocking(&password, &hash)).await?;
         Ok(known && matches)
     }
@@ -75,9 +152,49 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self.semaphore.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work)
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| ApiError::internal("the password threads are gone"))?;
+        result
             .await
-            .map_err(ApiError::internal)?
+            .map_err(|_| ApiError::internal("a password thread dropped its job"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_no_other() {
+        let hash = hash_blocking(b"correct horse battery staple").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_blocking(b"correct horse battery staple", &hash).unwrap());
+        assert!(!verify_blocking(b"correct horse battery stapl", &hash).unwrap());
+        assert_ne!(
+            hash,
+            hash_blocking(b"correct horse battery staple").unwrap(),
+            "salted"
+        );
+    }
+
+    #[test]
+    fn hashes_made_with_the_crates_own_api_still_verify() {
+        use argon2::password_hash::PasswordHasher;
+        let stored = argon2()
+            .unwrap()
+            .hash_password(b"an older hash")
+            .unwrap()
+            .to_string();
+        assert!(verify_blocking(b"an older hash", &stored).unwrap());
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_production_parameters_and_matches_nothing_we_send() {
+        assert!(DUMMY_HASH.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!verify_blocking(b"buyin", DUMMY_HASH).unwrap());
     }
 }
