@@ -6,6 +6,8 @@
 //! by all of them.
 
 pub mod api;
+#[cfg(feature = "bench-baselines")]
+pub mod bench_baselines;
 pub mod cli;
 pub mod config;
 pub mod db;

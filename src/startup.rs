@@ -81,6 +81,8 @@ impl Application {
                 .app_data(fallback::query_config())
                 .configure(api::configure)
                 .split_for_parts();
+            #[cfg(feature = "bench-baselines")]
+            let app = app.configure(crate::bench_baselines::configure);
             app.configure(extra_routes)
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
