@@ -24,7 +24,7 @@ use crate::{
         TEST_JWT_SECRET, TestApp, TestResponse, on_postgres, read, spawn_app, spawn_app_via,
         spawn_app_with, test_config,
     },
-    milestones::{act, advance_to, log, nearly_ready, today},
+    milestones::{act, advance_to, log, nearly_ready, sign_off_events, today},
     world::World,
 };
 
@@ -677,19 +677,7 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
     let mut statuses = [first.status, other.status];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{} / {}", first.body, other.body);
-    let events = app
-        .get(
-            &format!("/api/v1/projects/{}/events?limit=100", w.project_id),
-            Some(&w.lead.access_token),
-        )
-        .await;
-    let signed = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "milestone.signed_off")
-        .count();
-    assert_eq!(signed, 1, "one event");
+    assert_eq!(sign_off_events(&app, &w).await, 1, "one event");
 
     // One Idempotency-Key, sent to both instances at once and then again to each.
     let path = format!("/api/v1/projects/{}/activities", w.project_id);
