@@ -427,7 +427,26 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
     lock.execute_unprepared("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let in_flight = join_all((0..4).map(|_| get(awc::Client::default())));
+    // Two of them writes: an hour logged each, acknowledged only once stored.
+    let write = |note: String| {
+        let url = format!("{base}/api/v1/projects/{}/activities", w.project_id);
+        let token = w.staff.access_token.clone();
+        async move {
+            let body =
+                json!({"occurred_on": today(), "hours": 1, "kind": "execution", "note": note});
+            let res = awc::Client::default()
+                .post(url)
+                .bearer_auth(token)
+                .send_json(&body)
+                .await;
+            read(res.expect("an accepted request is answered")).await
+        }
+    };
+    let notes = [unique_name("fault"), unique_name("fault")];
+    let in_flight = futures_util::future::join(
+        join_all((0..4).map(|_| get(awc::Client::default()))),
+        join_all(notes.iter().cloned().map(write)),
+    );
     let stop = async {
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
         let signalled = std::process::Command::new("kill")
@@ -442,7 +461,8 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
         lock.commit().await.unwrap();
         (readiness, liveness)
     };
-    let (answers, (readiness, liveness)) = futures_util::future::join(in_flight, stop).await;
+    let ((answers, writes), (readiness, liveness)) =
+        futures_util::future::join(in_flight, stop).await;
     assert_eq!(
         readiness.as_deref(),
         Some("HTTP/1.1 503 Service Unavailable"),
@@ -455,6 +475,11 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
     );
     for res in &answers {
         assert_eq!(res.status, 200, "accepted requests complete: {}", res.body);
+    }
+    let mut ledger = Ledger::default();
+    for (note, res) in notes.into_iter().zip(&writes) {
+        assert_eq!(res.status, 201, "accepted writes complete: {}", res.body);
+        ledger.record(note, res);
     }
     // Requests during the drain are still served.
     assert_eq!(get(awc::Client::default()).await.status, 200);
@@ -481,6 +506,7 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
         .await
         .unwrap();
     assert_eq!(left.len(), 0, "no connection is left in pg_stat_activity");
+    ledger.assert_nothing_lost(&app).await;
 }
 
 fn slow_route(cfg: &mut web::ServiceConfig) {
