@@ -254,8 +254,7 @@ impl ApiError {
                 "The database is unavailable right now; retry shortly.".into()
             }
             ApiError::Unavailable(Unavailable::Deadline) => {
-                "The request took longer than the server allows; nothing was changed unless a \
-                 retry with the same `Idempotency-Key` says otherwise. Retry shortly."
+                "The request took longer than the server allows and was stopped; retry shortly."
                     .into()
             }
             ApiError::Unavailable(Unavailable::ShuttingDown) => {
