@@ -123,28 +123,27 @@ async fn project(
 ) -> Result<HttpResponse, ApiError> {
     let user_id = user(&state, &req).await?;
     let row = visible_project(&state, path.into_inner(), user_id).await?;
-    let get = |e: sqlx::Error| db(e);
-    let org_role: Option<String> = row.try_get("org_role").map_err(get)?;
+    let org_role: Option<String> = row.try_get("org_role").map_err(db)?;
     let project = Project {
-        id: row.try_get("id").map_err(get)?,
-        org_id: row.try_get("org_id").map_err(get)?,
-        name: row.try_get("name").map_err(get)?,
-        description: row.try_get("description").map_err(get)?,
-        system_name: row.try_get("system_name").map_err(get)?,
-        status: row.try_get("status").map_err(get)?,
-        start_date: row.try_get("start_date").map_err(get)?,
-        go_live_date: row.try_get("go_live_date").map_err(get)?,
-        consultant_exit_date: row.try_get("consultant_exit_date").map_err(get)?,
-        external_id: row.try_get("external_id").map_err(get)?,
-        external_source: row.try_get("external_source").map_err(get)?,
-        version: row.try_get("version").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
-        updated_at: row.try_get("updated_at").map_err(get)?,
+        id: row.try_get("id").map_err(db)?,
+        org_id: row.try_get("org_id").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        description: row.try_get("description").map_err(db)?,
+        system_name: row.try_get("system_name").map_err(db)?,
+        status: row.try_get("status").map_err(db)?,
+        start_date: row.try_get("start_date").map_err(db)?,
+        go_live_date: row.try_get("go_live_date").map_err(db)?,
+        consultant_exit_date: row.try_get("consultant_exit_date").map_err(db)?,
+        external_id: row.try_get("external_id").map_err(db)?,
+        external_source: row.try_get("external_source").map_err(db)?,
+        version: row.try_get("version").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
         my_access: MyAccess {
-            role: row.try_get("member_role").map_err(get)?,
+            role: row.try_get("member_role").map_err(db)?,
             is_lead: row
                 .try_get::<Option<bool>, _>("member_is_lead")
-                .map_err(get)?
+                .map_err(db)?
                 .unwrap_or(false),
             org_admin: org_role.as_deref() == Some("admin"),
         },
@@ -203,27 +202,26 @@ async fn milestones(
         .await
         .map_err(db)?;
     let more = rows.len() as i64 > limit;
-    let get = |e: sqlx::Error| db(e);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows.iter().take(limit as usize) {
         items.push(Milestone {
-            id: row.try_get("id").map_err(get)?,
-            project_id: row.try_get("project_id").map_err(get)?,
-            title: row.try_get("title").map_err(get)?,
-            knowledge_area: row.try_get("knowledge_area").map_err(get)?,
-            description: row.try_get("description").map_err(get)?,
-            due_date: row.try_get("due_date").map_err(get)?,
-            staff_owner_id: row.try_get("staff_owner_id").map_err(get)?,
-            consultant_id: row.try_get("consultant_id").map_err(get)?,
-            stage: row.try_get("stage").map_err(get)?,
-            stage_entered_at: row.try_get("stage_entered_at").map_err(get)?,
-            signed_off_by: row.try_get("signed_off_by").map_err(get)?,
-            signed_off_at: row.try_get("signed_off_at").map_err(get)?,
-            external_id: row.try_get("external_id").map_err(get)?,
-            external_source: row.try_get("external_source").map_err(get)?,
-            version: row.try_get("version").map_err(get)?,
-            created_at: row.try_get("created_at").map_err(get)?,
-            updated_at: row.try_get("updated_at").map_err(get)?,
+            id: row.try_get("id").map_err(db)?,
+            project_id: row.try_get("project_id").map_err(db)?,
+            title: row.try_get("title").map_err(db)?,
+            knowledge_area: row.try_get("knowledge_area").map_err(db)?,
+            description: row.try_get("description").map_err(db)?,
+            due_date: row.try_get("due_date").map_err(db)?,
+            staff_owner_id: row.try_get("staff_owner_id").map_err(db)?,
+            consultant_id: row.try_get("consultant_id").map_err(db)?,
+            stage: row.try_get("stage").map_err(db)?,
+            stage_entered_at: row.try_get("stage_entered_at").map_err(db)?,
+            signed_off_by: row.try_get("signed_off_by").map_err(db)?,
+            signed_off_at: row.try_get("signed_off_at").map_err(db)?,
+            external_id: row.try_get("external_id").map_err(db)?,
+            external_source: row.try_get("external_source").map_err(db)?,
+            version: row.try_get("version").map_err(db)?,
+            created_at: row.try_get("created_at").map_err(db)?,
+            updated_at: row.try_get("updated_at").map_err(db)?,
         });
     }
     let next_cursor = more
