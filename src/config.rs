@@ -35,6 +35,16 @@ pub struct Deadlines {
     pub shutdown_drain: Duration,
 }
 
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            body: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+            shutdown_drain: Duration::ZERO,
+        }
+    }
+}
+
 /// How webhooks are delivered.
 #[derive(Clone, Debug)]
 pub struct WebhookSettings {
@@ -233,10 +243,15 @@ impl Config {
                         )
                     }),
             };
+        let defaults = Deadlines::default();
         let deadlines = Deadlines {
-            body: duration_var("BUYIN_BODY_TIMEOUT", Duration::from_secs(10), (100, 600))?,
-            request: duration_var("BUYIN_REQUEST_TIMEOUT", Duration::from_secs(30), (100, 600))?,
-            shutdown_drain: duration_var("BUYIN_SHUTDOWN_DRAIN", Duration::ZERO, (0, 300))?,
+            body: duration_var("BUYIN_BODY_TIMEOUT", defaults.body, (100, 600))?,
+            request: duration_var("BUYIN_REQUEST_TIMEOUT", defaults.request, (100, 600))?,
+            shutdown_drain: duration_var(
+                "BUYIN_SHUTDOWN_DRAIN",
+                defaults.shutdown_drain,
+                (0, 300),
+            )?,
         };
 
         let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {

@@ -69,7 +69,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// How long a request body may take to arrive (`BUYIN_BODY_TIMEOUT`).
 pub fn body_deadline(req: &HttpRequest) -> std::time::Duration {
     req.app_data::<web::Data<AppState>>()
-        .map_or(std::time::Duration::from_secs(10), |state| {
+        .map_or(crate::config::Deadlines::default().body, |state| {
             state.deadlines.body
         })
 }

@@ -21,8 +21,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
     helpers::{
-        TEST_JWT_SECRET, TestApp, TestResponse, on_postgres, read, spawn_app, spawn_app_via,
-        spawn_app_with, test_config,
+        TEST_JWT_SECRET, TestApp, TestResponse, instance_on, on_postgres, request_to, spawn_app,
+        spawn_app_via, spawn_app_with,
     },
     milestones::{act, advance_to, log, nearly_ready, sign_off_events, today},
     world::World,
@@ -414,13 +414,16 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
     }
 
     let base = format!("http://127.0.0.1:{port}");
-    let project = format!("{base}/api/v1/projects/{}", w.project_id);
-    let get = |client: awc::Client| {
-        let (project, token) = (project.clone(), w.lead.access_token.clone());
-        async move {
-            let res = client.get(project).bearer_auth(token).send().await;
-            read(res.expect("an accepted request is answered")).await
-        }
+    let project = format!("/api/v1/projects/{}", w.project_id);
+    let get = || {
+        request_to(
+            &base,
+            Method::GET,
+            &project,
+            &w.lead.access_token,
+            &[],
+            None,
+        )
     };
     // Requests accepted before the signal, held in the database by a lock for a while.
     let lock = app.db.begin().await.unwrap();
@@ -428,24 +431,22 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
         .await
         .unwrap();
     // Two of them writes: an hour logged each, acknowledged only once stored.
-    let write = |note: String| {
-        let url = format!("{base}/api/v1/projects/{}/activities", w.project_id);
-        let token = w.staff.access_token.clone();
-        async move {
-            let body =
-                json!({"occurred_on": today(), "hours": 1, "kind": "execution", "note": note});
-            let res = awc::Client::default()
-                .post(url)
-                .bearer_auth(token)
-                .send_json(&body)
-                .await;
-            read(res.expect("an accepted request is answered")).await
-        }
+    let activities = format!("/api/v1/projects/{}/activities", w.project_id);
+    let write = |note: &String| {
+        let body = json!({"occurred_on": today(), "hours": 1, "kind": "execution", "note": note});
+        request_to(
+            &base,
+            Method::POST,
+            &activities,
+            &w.staff.access_token,
+            &[],
+            Some(body),
+        )
     };
     let notes = [unique_name("fault"), unique_name("fault")];
     let in_flight = futures_util::future::join(
-        join_all((0..4).map(|_| get(awc::Client::default()))),
-        join_all(notes.iter().cloned().map(write)),
+        join_all((0..4).map(|_| get())),
+        join_all(notes.iter().map(write)),
     );
     let stop = async {
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
@@ -482,7 +483,7 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
         ledger.record(note, res);
     }
     // Requests during the drain are still served.
-    assert_eq!(get(awc::Client::default()).await.status, 200);
+    assert_eq!(get().await.status, 200);
 
     let exited = Instant::now();
     let status = loop {
@@ -525,7 +526,7 @@ const TIGHT_DEADLINES: [(&str, &str); 2] = [
 /// Sends a POST head announcing a 100-byte JSON body, then trickles it at 1 byte a second;
 /// returns the response's head and body and how long it took to come.
 async fn trickle(app: &TestApp, path: &str, token: &str, extra_header: &str) -> (String, Duration) {
-    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let port = app.port();
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -606,7 +607,7 @@ async fn two_hundred_slow_clients_do_not_double_normal_requests_p99() {
         }
     };
     // 200 connections that send half a request head, then a byte every half second.
-    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let port = app.port();
     let slow_clients = || {
         let project = project.clone();
         async move {
@@ -651,26 +652,10 @@ async fn two_hundred_slow_clients_do_not_double_normal_requests_p99() {
     );
 }
 
-/// A request to another instance's address, read like the test app's own.
-async fn send(base: &str, method: Method, path: &str, token: &str, body: Value) -> TestResponse {
-    read(
-        awc::Client::default()
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(token)
-            .insert_header(("idempotency-key", "same-key-on-both"))
-            .send_json(&body)
-            .await
-            .expect("answered"),
-    )
-    .await
-}
-
-async fn second_instance(app: &TestApp) -> String {
-    let config = test_config(&app.database_url(), &[]);
-    let second = buyin::startup::Application::build(&config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", second.port());
-    actix_web::rt::spawn(second.into_server());
-    base
+/// A POST with the one `Idempotency-Key` the two-instance test shares.
+async fn post_once(base: &str, path: &str, token: &str, body: Value) -> TestResponse {
+    let key = [("idempotency-key", "same-key-on-both")];
+    request_to(base, Method::POST, path, token, &key, Some(body)).await
 }
 
 #[actix_web::test]
@@ -679,7 +664,7 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
         return;
     }
     let app = spawn_app().await;
-    let second = second_instance(&app).await;
+    let second = instance_on(&app.database_url(), &[]).await;
     let w = app.world().await;
     let m = nearly_ready(&app, &w).await;
     advance_to(&app, &w, &m, &w.staff, 1).await;
@@ -689,17 +674,18 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
         w.project_id
     );
     let sign_off = json!({"action": "sign_off"});
-    let (first, other) =
-        futures_util::future::join(act(&app, &w, &m, &w.staff, "sign_off", None), async {
-            let res = awc::Client::default()
-                .post(format!("{second}{transitions}"))
-                .bearer_auth(&w.staff.access_token)
-                .send_json(&sign_off)
-                .await
-                .expect("answered");
-            read(res).await
-        })
-        .await;
+    let (first, other) = futures_util::future::join(
+        act(&app, &w, &m, &w.staff, "sign_off", None),
+        request_to(
+            &second,
+            Method::POST,
+            &transitions,
+            &w.staff.access_token,
+            &[],
+            Some(sign_off),
+        ),
+    )
+    .await;
     let mut statuses = [first.status, other.status];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{} / {}", first.body, other.body);
@@ -710,8 +696,8 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
     let body = json!({"occurred_on": today(), "hours": 2, "kind": "training", "note": "Once"});
     let token = &w.staff.access_token;
     let (a, b) = futures_util::future::join(
-        send(&app.address, Method::POST, &path, token, body.clone()),
-        send(&second, Method::POST, &path, token, body.clone()),
+        post_once(&app.address, &path, token, body.clone()),
+        post_once(&second, &path, token, body.clone()),
     )
     .await;
     let created: Vec<&TestResponse> = [&a, &b].into_iter().filter(|r| r.status == 201).collect();
@@ -725,7 +711,7 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
     }
     let id = created[0].body["id"].clone();
     for base in [&app.address, &second] {
-        let replay = send(base, Method::POST, &path, token, body.clone()).await;
+        let replay = post_once(base, &path, token, body.clone()).await;
         assert_eq!((replay.status, &replay.body["id"]), (201, &id));
         assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     }

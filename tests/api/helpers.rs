@@ -266,6 +266,15 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the address ends with a port")
+    }
+
     /// Any request: method, path, optional bearer token, optional JSON body.
     pub async fn request(
         &self,
@@ -389,6 +398,41 @@ impl TestApp {
                 .to_owned(),
         }
     }
+}
+
+/// Starts another server on an existing database (a second instance beside a test app);
+/// returns its base URL.
+pub async fn instance_on(database_url: &str, extra_env: &[(&str, &str)]) -> String {
+    let config = test_config(database_url, extra_env);
+    let app = Application::build(&config)
+        .await
+        .expect("the instance starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.into_server());
+    base
+}
+
+/// A request to any server by base URL (another instance, a child process), with a bearer
+/// token, extra headers and an optional JSON body; read like the test app's own.
+pub async fn request_to(
+    base: &str,
+    method: Method,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> TestResponse {
+    let mut req = awc::Client::default()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    for header in headers {
+        req = req.insert_header(*header);
+    }
+    let res = match body {
+        Some(body) => req.send_json(&body).await,
+        None => req.send().await,
+    };
+    read(res.expect("the request is answered")).await
 }
 
 pub async fn read<S>(mut res: awc::ClientResponse<S>) -> TestResponse

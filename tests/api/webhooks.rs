@@ -11,7 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::Method, web};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, spawn_app_with, test_config},
+    helpers::{TestApp, instance_on, spawn_app_with},
     world::World,
 };
 
@@ -321,9 +321,7 @@ async fn two_instances_on_one_database_send_every_delivery_exactly_once() {
     let receiver = Receiver::start();
     let first = spawn_app_with(&FAST, |_| {}).await;
     // A second server on the same database, with its own delivery worker.
-    let config = test_config(&first.database_url(), &FAST);
-    let second = buyin::startup::Application::build(&config).await.unwrap();
-    actix_web::rt::spawn(second.into_server());
+    instance_on(&first.database_url(), &FAST).await;
 
     let w = first.world().await;
     register(&first, &w, &receiver.url, json!(["project.updated"])).await;
@@ -390,13 +388,6 @@ async fn webhook_management_is_for_admins_and_the_secret_is_shown_once() {
     )
     .await
     .assert_problem(404, "webhook_not_found");
-}
-
-/// A server instance with the given webhook settings on an existing database.
-async fn instance_on(url: &str, settings: &[(&str, &str)]) {
-    let config = test_config(url, settings);
-    let app = buyin::startup::Application::build(&config).await.unwrap();
-    actix_web::rt::spawn(app.into_server());
 }
 
 /// Settings for an instance whose worker looks once at start-up and then not for a minute:
