@@ -77,7 +77,7 @@ fn accepted_durations_are_seconds_or_human_readable() {
 }
 
 #[test]
-fn sigterm_stops_the_server_gracefully_with_exit_status_zero() {
+fn sigterm_turns_readiness_off_drains_and_exits_zero() {
     use std::{
         io::{Read, Write},
         net::TcpStream,
@@ -94,23 +94,25 @@ fn sigterm_stops_the_server_gracefully_with_exit_status_zero() {
         .current_dir(&dir)
         .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
         .env("BUYIN_LOG", "warn")
+        .env("BUYIN_SHUTDOWN_DRAIN", "1s")
         .env_remove("BUYIN_DATABASE_URL")
         .spawn()
         .unwrap();
-    // Ready means answering /readyz (the signal handlers are installed by then).
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-            return false;
-        };
+    let status_line = |path: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
         let mut answer = String::new();
         write!(
             stream,
-            "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         )
-        .is_ok()
-            && stream.read_to_string(&mut answer).is_ok()
-            && answer.starts_with("HTTP/1.1 200")
+        .ok()?;
+        stream.read_to_string(&mut answer).ok()?;
+        answer.lines().next().map(str::to_owned)
+    };
+    // Ready means answering /readyz (the signal handlers are installed by then).
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        status_line("/readyz").as_deref() == Some("HTTP/1.1 200 OK")
     });
     assert!(ready, "the server starts");
     let killed = Command::new("kill")
@@ -118,6 +120,17 @@ fn sigterm_stops_the_server_gracefully_with_exit_status_zero() {
         .status()
         .unwrap();
     assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        status_line("/readyz").as_deref(),
+        Some("HTTP/1.1 503 Service Unavailable"),
+        "readiness is off at once"
+    );
+    assert_eq!(
+        status_line("/healthz").as_deref(),
+        Some("HTTP/1.1 200 OK"),
+        "requests are still served during the drain"
+    );
     assert_eq!(
         child.wait().unwrap().code(),
         Some(0),
