@@ -11,7 +11,10 @@ use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     error::InternalError,
-    http::header::{self, HeaderMap, HeaderName, HeaderValue},
+    http::{
+        Method,
+        header::{self, HeaderMap, HeaderName, HeaderValue},
+    },
     middleware::Next,
     web,
 };
@@ -25,6 +28,32 @@ use crate::{
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What a request with a method this API does not know is recorded as. Metrics label requests
+/// by method, so every made-up method name an anonymous caller sends would otherwise become a
+/// new series kept forever; logs would echo it too.
+const OTHER_METHOD: &[u8] = b"OTHER";
+
+/// Folds unknown methods into one `OTHER` value before anything records or logs the request; the
+/// request is still answered (405, as for any method a route does not have).
+fn bounded_method(req: &mut ServiceRequest) {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if !KNOWN.contains(req.method())
+        && let Ok(other) = Method::from_bytes(OTHER_METHOD)
+    {
+        req.head_mut().method = other;
+    }
+}
 
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
@@ -40,9 +69,10 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    bounded_method(&mut req);
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.path().to_owned();

@@ -61,3 +61,43 @@ async fn metrics_count_requests_by_route_pattern_and_report_the_pool_and_the_web
         "ids never become labels"
     );
 }
+
+#[actix_web::test]
+async fn metrics_labels_stay_bounded_under_unknown_methods() {
+    let app = spawn_app().await;
+    let made_up = |i: usize| awc::http::Method::from_bytes(format!("JUNK{i}X").as_bytes()).unwrap();
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+
+    for i in 0..3 {
+        let res = app
+            .request(made_up(i), "/api/v1/projects", None, None)
+            .await;
+        res.assert_problem(405, "method_not_allowed");
+        app.request(made_up(i), &format!("/nowhere/{i}"), None, None)
+            .await
+            .assert_problem(404, "route_not_found");
+    }
+    app.get("/metrics", None).await; // the scrape's own series exist from here on
+    let before = app.get("/metrics", None).await;
+    for i in 3..60 {
+        app.request(made_up(i), "/api/v1/projects", None, None)
+            .await;
+        app.request(made_up(i), &format!("/nowhere/{i}"), None, None)
+            .await;
+    }
+    let after = app.get("/metrics", None).await;
+    let (before, after) = (
+        String::from_utf8_lossy(&before.raw),
+        String::from_utf8_lossy(&after.raw),
+    );
+    assert!(!after.contains("JUNK"), "no made-up method becomes a label");
+    assert!(
+        after.contains(r#"method="OTHER""#),
+        "they are counted as OTHER"
+    );
+    assert_eq!(
+        series(&before),
+        series(&after),
+        "57 more made-up methods add no series"
+    );
+}
