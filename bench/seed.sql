@@ -8,9 +8,9 @@ BEGIN;
 INSERT INTO orgs (id, name, slug, version, created_at, updated_at)
 VALUES (md5('org')::uuid, 'Bench Association', 'bench-association', 1, now(), now());
 
-INSERT INTO users (id, email, display_name, password_hash, failed_logins, created_at, updated_at)
+INSERT INTO users (id, email, display_name, password_hash, created_at, updated_at)
 SELECT md5('user' || u)::uuid, 'person' || u || '@bench.example', 'Person ' || u,
-       'not-a-hash: these people never log in', 0, now(), now()
+       'not-a-hash: these people never log in', now(), now()
 FROM generate_series(1, 2000) AS u;
 
 -- People 1..1200 are the organisation's staff; 1201..2000 are consultants.

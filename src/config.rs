@@ -21,6 +21,9 @@ pub struct Config {
     pub workers: Option<usize>,
     pub webhooks: WebhookSettings,
     pub deadlines: Deadlines,
+    /// Load balancers or reverse proxies whose `X-Forwarded-For` is believed when they connect:
+    /// the client's address (for per-source throttling) is then the last one they added.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// How long the server waits for slow clients, slow requests and a stop.
@@ -254,6 +257,24 @@ impl Config {
             )?,
         };
 
+        let trusted_proxies = get("BUYIN_TRUSTED_PROXIES")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<std::net::IpAddr>().map_err(|_| {
+                            invalid(
+                                "BUYIN_TRUSTED_PROXIES",
+                                format!("`{p}` is not an IP address like 10.0.0.5"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
         let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret, SecretSource::Environment),
             Some(_) => {
@@ -295,6 +316,7 @@ impl Config {
                 workers,
                 webhooks,
                 deadlines,
+                trusted_proxies,
             },
             source,
         ))

@@ -51,7 +51,7 @@ async fn person(
                 password: DEMO_PASSWORD.into(),
                 display_name: name.into(),
             };
-            auth::register(state, input).await?
+            auth::register(state, None, input).await?
         }
     };
     Ok(Caller::User(CurrentUser {

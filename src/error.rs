@@ -197,6 +197,7 @@ impl ApiError {
             ApiError::Unavailable(Unavailable::Database) => "service_unavailable",
             ApiError::Unavailable(Unavailable::Deadline) => "deadline_exceeded",
             ApiError::Unavailable(Unavailable::ShuttingDown) => "shutting_down",
+            ApiError::Unavailable(Unavailable::Overloaded) => "overloaded",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -259,6 +260,9 @@ impl ApiError {
             }
             ApiError::Unavailable(Unavailable::ShuttingDown) => {
                 "This instance is shutting down; retry and another instance will answer.".into()
+            }
+            ApiError::Unavailable(Unavailable::Overloaded) => {
+                "Too many requests of this kind are waiting; retry shortly.".into()
             }
             ApiError::Internal(_) => "An unexpected error occurred.".into(),
         }
@@ -365,6 +369,8 @@ pub enum Unavailable {
     Deadline,
     /// The instance has been told to stop (`/readyz` during the drain).
     ShuttingDown,
+    /// Too much of one costly kind of work is waiting (password hashing): shed at once.
+    Overloaded,
 }
 
 impl From<DbErr> for ApiError {

@@ -144,7 +144,7 @@ const COMMON: [(&str, &str, &str); 10] = [
     (
         "503",
         "Unavailable",
-        "The server cannot answer now: the database is unavailable (`service_unavailable`), the request outran the request deadline (`deadline_exceeded`, `BUYIN_REQUEST_TIMEOUT`) or the instance is stopping (`shutting_down`). Retry after `Retry-After` seconds (with the same `Idempotency-Key` for a POST).",
+        "The server cannot answer now: the database is unavailable (`service_unavailable`), the request outran the request deadline (`deadline_exceeded`, `BUYIN_REQUEST_TIMEOUT`) the instance is stopping (`shutting_down`), or too many password checks are waiting (`overloaded`). Retry after `Retry-After` seconds (with the same `Idempotency-Key` for a POST).",
     ),
 ];
 

@@ -177,6 +177,7 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
             .map_err(|e| StartupError::Other(e.to_string()))?,
         webhooks: config.webhooks.clone(),
         deadlines: config.deadlines,
+        trusted_proxies: config.trusted_proxies.clone().into(),
         stopping: Default::default(),
     })
 }
@@ -204,8 +205,8 @@ async fn wait_for_stop_signal() {
     }
 }
 
-/// Hourly clean-up of what is kept only for a while (idempotency keys: 24 hours). Any instance
-/// may run it; the deletes are idempotent.
+/// Hourly clean-up of what is kept only for a while (idempotency keys and idle login counters:
+/// 24 hours). Any instance may run it; the deletes are idempotent.
 fn spawn_housekeeping(state: AppState) {
     actix_web::rt::spawn(async move {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -214,6 +215,10 @@ fn spawn_housekeeping(state: AppState) {
             let cutoff = chrono::Utc::now() - crate::service::idempotency::RETENTION;
             if let Err(err) = crate::repo::idempotency::purge_before(&state.db, cutoff).await {
                 tracing::warn!(error = %err, "could not purge old idempotency keys");
+            }
+            let idle_since = cutoff.timestamp_millis();
+            if let Err(err) = crate::repo::throttles::purge_before(&state.db, idle_since).await {
+                tracing::warn!(error = %err, "could not purge idle login counters");
             }
         }
     });

@@ -8,6 +8,7 @@ mod m20261126_000002_orgs_projects;
 mod m20261126_000003_milestones_activities;
 mod m20261126_000004_api_keys;
 mod m20261126_000005_webhooks;
+mod m20261202_000006_login_throttles;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_milestones_activities::Migration),
             Box::new(m20261126_000004_api_keys::Migration),
             Box::new(m20261126_000005_webhooks::Migration),
+            Box::new(m20261202_000006_login_throttles::Migration),
         ]
     }
 }

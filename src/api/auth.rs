@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Authenticated};
+use super::extract::{ApiJson, Authenticated, ClientAddr};
 use crate::{
     error::{ApiError, Problem},
     service::{AppState, auth},
@@ -92,11 +92,16 @@ impl From<auth::TokenPair> for TokenResponse {
             headers(("Location" = String, description = "Where to read the new user."))),
         (status = 409, description = "The email is already registered.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many accounts created from this address.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "Too many passwords are being hashed at once.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 #[post("/auth/register")]
 async fn register(
     state: web::Data<AppState>,
+    ClientAddr(source): ClientAddr,
     body: ApiJson<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ApiJson(body) = body;
@@ -105,7 +110,7 @@ async fn register(
         password: body.password,
         display_name: body.display_name,
     };
-    let user = auth::register(&state, input).await?;
+    let user = auth::register(&state, Some(source), input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/me"))
         .json(UserResponse {
@@ -118,8 +123,11 @@ async fn register(
 
 /// Log in with email and password.
 ///
-/// After five consecutive failures an account is throttled: further attempts get 429 with
-/// `Retry-After`, the wait doubling with each failure up to 15 minutes.
+/// Attempts are throttled per source address and per account from that source, known and
+/// unknown emails alike: after five attempts on one email from one address, or twenty failed
+/// logins from one address, further attempts from there get 429 with `Retry-After`, the wait
+/// doubling with each attempt up to 15 minutes. The owner signing in from another address is
+/// not held back. When the password-hashing queue is full the answer is 503 with `Retry-After`.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -127,16 +135,19 @@ async fn register(
         (status = 200, description = "Logged in.", body = TokenResponse),
         (status = 401, description = "Unknown email or wrong password.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The password is longer than 1024 bytes.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this account.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many attempts from this address.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "Too many logins are being checked at once.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    ClientAddr(source): ClientAddr,
     body: ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = auth::login(&state, &body.0.email, &body.0.password).await?;
+    let pair = auth::login(&state, source, &body.0.email, &body.0.password).await?;
     Ok(web::Json(pair.into()))
 }
 

@@ -66,6 +66,41 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// The address a request came from: the peer, or, when the peer is a trusted proxy
+/// (`BUYIN_TRUSTED_PROXIES`), the last address in `X-Forwarded-For` that is not one of them.
+/// Throttling counts attempts per source, so a forged header must never be believed.
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl FromRequest for ClientAddr {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.trusted_proxies.clone())
+            .unwrap_or_default();
+        let peer = req.peer_addr().map(|a| a.ip());
+        let addr = peer.map(|peer| {
+            if !trusted.contains(&peer) {
+                return peer;
+            }
+            req.headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|hop| hop.trim().parse::<std::net::IpAddr>().ok())
+                .rev()
+                .find(|hop| !trusted.contains(hop))
+                .unwrap_or(peer)
+        });
+        std::future::ready(
+            addr.map(ClientAddr)
+                .ok_or_else(|| ApiError::internal("the request has no peer address")),
+        )
+    }
+}
+
 /// How long a request body may take to arrive (`BUYIN_BODY_TIMEOUT`).
 pub fn body_deadline(req: &HttpRequest) -> std::time::Duration {
     req.app_data::<web::Data<AppState>>()

@@ -4,6 +4,7 @@
 pub mod ladder;
 mod roles;
 pub mod text;
+pub mod throttle;
 mod user;
 
 pub use ladder::{Action, ActivityKind, Stage};

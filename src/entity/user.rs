@@ -10,8 +10,6 @@ pub struct Model {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTimeUtc>,
     pub disabled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

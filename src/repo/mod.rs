@@ -11,6 +11,7 @@ pub mod project_members;
 pub mod projects;
 pub mod readiness;
 pub mod sessions;
+pub mod throttles;
 pub mod users;
 pub mod webhooks;
 

@@ -1,6 +1,6 @@
 //! Accounts, login, token refresh and logout.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{SqlErr, TransactionTrait};
@@ -8,16 +8,15 @@ use uuid::Uuid;
 
 use super::{AppState, tokens};
 use crate::{
-    domain::{DisplayName, Email, KeyScope, Password},
+    domain::{
+        DisplayName, Email, KeyScope, Password,
+        throttle::{Policy, source_key},
+    },
     entity::user,
     error::{ApiError, AuthFailure, FieldError},
-    repo::{sessions, users},
+    repo::{sessions, throttles, users},
 };
 
-/// Consecutive failures allowed before an account is throttled.
-pub const FREE_FAILED_LOGINS: i32 = 5;
-const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
-const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 /// Absolute lifetime of a session, however often it is refreshed.
 const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
 
@@ -93,7 +92,13 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
-pub async fn register(state: &AppState, input: RegisterInput) -> Result<user::Model, ApiError> {
+/// Creates an account. `source` is the address it was asked from (`None` from inside: seed-demo),
+/// and each source creates only so many: every account costs a password hash and a row.
+pub async fn register(
+    state: &AppState,
+    source: Option<IpAddr>,
+    input: RegisterInput,
+) -> Result<user::Model, ApiError> {
     let email = Email::parse(&input.email);
     let display_name = DisplayName::parse(&input.display_name);
     let password = Password::parse(input.password);
@@ -105,7 +110,22 @@ pub async fn register(state: &AppState, input: RegisterInput) -> Result<user::Mo
             return Err(ApiError::Validation(errors));
         }
     };
-    let password_hash = state.passwords.hash(password.expose()).await?;
+    let attempt = match source {
+        Some(source) => {
+            let key = format!("register:{}", source_key(source));
+            Some(Attempt::count(state, key, Policy::REGISTRATION).await?)
+        }
+        None => None,
+    };
+    let password_hash = match state.passwords.hash(password.expose()).await {
+        Ok(hash) => hash,
+        Err(err) => {
+            if let Some(attempt) = attempt {
+                attempt.uncount(state).await;
+            }
+            return Err(err);
+        }
+    };
     let new = users::NewUser {
         email: email.into_inner(),
         display_name: display_name.into_inner(),
@@ -121,48 +141,102 @@ pub async fn register(state: &AppState, input: RegisterInput) -> Result<user::Mo
         })
 }
 
-/// How long an account stays throttled after `failures` consecutive failed logins.
-pub fn lockout_after(failures: i32) -> Option<Duration> {
-    let beyond = u32::try_from(failures.checked_sub(FREE_FAILED_LOGINS)?).ok()?;
-    let doubling = 2u32.saturating_pow(beyond.min(16));
-    Some(FIRST_LOCKOUT.saturating_mul(doubling).min(MAX_LOCKOUT))
+/// One counted attempt on a throttle key, taken back when it did not really happen.
+struct Attempt {
+    key: String,
 }
 
-pub async fn login(state: &AppState, email: &str, password: &str) -> Result<TokenPair, ApiError> {
+impl Attempt {
+    /// Counts an attempt on `key` and decides, in one transaction, whether it may run: the
+    /// counter row stays locked until the block this attempt earns is stored, so a burst of
+    /// concurrent attempts gets exactly the free ones and 429 for the rest.
+    async fn count(state: &AppState, key: String, policy: Policy) -> Result<Attempt, ApiError> {
+        let now = Utc::now().timestamp_millis();
+        let forget_before = now - millis(policy.forget_after);
+        let txn = state.db.begin().await?;
+        let Some(attempts) = throttles::count_attempt(&txn, &key, now, forget_before).await? else {
+            txn.rollback().await?;
+            let until = throttles::blocked_until(&state.db, &key)
+                .await?
+                .unwrap_or(now);
+            let wait_ms = u64::try_from(until - now).unwrap_or(0);
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: wait_ms.div_ceil(1000),
+            });
+        };
+        if let Some(wait) = policy.wait_after(attempts) {
+            throttles::block_until(&txn, &key, now + millis(wait)).await?;
+        }
+        txn.commit().await?;
+        Ok(Attempt { key })
+    }
+
+    /// Takes the attempt back: it succeeded where only failures count, or it never ran (the
+    /// hashing queue was full). Best effort: a failure here only leaves one attempt counted.
+    async fn uncount(self, state: &AppState) {
+        if let Err(err) = throttles::uncount(&state.db, &self.key).await {
+            tracing::warn!(error = %err, "could not take back a counted attempt");
+        }
+    }
+
+    /// Forgets every attempt on the key (the right password from this source).
+    async fn forget(self, state: &AppState) {
+        if let Err(err) = throttles::forget(&state.db, &self.key).await {
+            tracing::warn!(error = %err, "could not reset a login counter");
+        }
+    }
+}
+
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Checks email and password. Attempts are counted before the hash runs, per source address and
+/// per account from that source (unknown emails included), so neither concurrency nor a stream
+/// of dropped requests gets more guesses than the policy gives, and the owner signing in from
+/// elsewhere is not held back by them.
+pub async fn login(
+    state: &AppState,
+    source: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<TokenPair, ApiError> {
     if password.len() > Password::MAX_BYTES {
         return Err(ApiError::invalid("password", "must be at most 1024 bytes"));
     }
-    let account = users::find_by_email(&state.db, &Email::normalise(email)).await?;
-    let now = Utc::now();
-    if let Some(locked_until) = account.as_ref().and_then(|a| a.locked_until)
-        && locked_until > now
-    {
-        let wait = (locked_until - now).num_milliseconds().max(0) as u64;
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: wait.div_ceil(1000),
-        });
-    }
+    let email = Email::normalise(email);
+    let source = source_key(source);
+    let from_source = Attempt::count(state, format!("login:{source}"), Policy::SOURCE).await?;
+    let account_key = format!(
+        "login:{source}:{}",
+        super::secrets::sha256_hex(&[email.as_bytes()])
+    );
+    let for_account = match Attempt::count(state, account_key, Policy::ACCOUNT_FROM_SOURCE).await {
+        Ok(attempt) => attempt,
+        Err(err) => {
+            from_source.uncount(state).await;
+            return Err(err);
+        }
+    };
+    let account = users::find_by_email(&state.db, &email).await?;
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
-    let verified = state.passwords.verify(password, hash).await?;
+    let verified = match state.passwords.verify(password, hash).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            from_source.uncount(state).await;
+            for_account.uncount(state).await;
+            return Err(err);
+        }
+    };
     let account = match account {
         Some(account) if verified && account.disabled_at.is_none() => account,
-        Some(account) => {
-            let failures = users::record_failed_login(&state.db, account.id).await?;
-            if let Some(lockout) = lockout_after(failures) {
-                let until =
-                    Utc::now() + chrono::Duration::from_std(lockout).map_err(ApiError::internal)?;
-                users::update_locked_until(&state.db, account.id, until).await?;
-            }
-            return Err(ApiError::Unauthorized(AuthFailure::InvalidCredentials));
-        }
-        None => return Err(ApiError::Unauthorized(AuthFailure::InvalidCredentials)),
+        _ => return Err(ApiError::Unauthorized(AuthFailure::InvalidCredentials)),
     };
+    from_source.uncount(state).await;
+    for_account.forget(state).await;
 
     let txn = state.db.begin().await?;
-    if account.failed_logins > 0 || account.locked_until.is_some() {
-        users::reset_failed_logins(&txn, account.id).await?;
-    }
-    let session = sessions::insert_session(&txn, account.id, now + SESSION_LIFETIME).await?;
+    let session = sessions::insert_session(&txn, account.id, Utc::now() + SESSION_LIFETIME).await?;
     let (refresh_token, refresh_hash) = tokens::new_refresh_token();
     sessions::insert_refresh_token(&txn, session.id, refresh_hash).await?;
     txn.commit().await?;
@@ -243,19 +317,4 @@ async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser
         created_at: user.created_at,
         session_id: claims.sid,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_five_failures_are_free_then_the_wait_doubles_up_to_fifteen_minutes() {
-        assert_eq!(lockout_after(4), None);
-        assert_eq!(lockout_after(5), Some(Duration::from_secs(30)));
-        assert_eq!(lockout_after(6), Some(Duration::from_secs(60)));
-        assert_eq!(lockout_after(9), Some(Duration::from_secs(480)));
-        assert_eq!(lockout_after(10), Some(Duration::from_secs(900)));
-        assert_eq!(lockout_after(1000), Some(Duration::from_secs(900)));
-    }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub webhooks: crate::config::WebhookSettings,
     pub deadlines: crate::config::Deadlines,
+    /// Proxies whose `X-Forwarded-For` names the client (`BUYIN_TRUSTED_PROXIES`).
+    pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
     /// Set when the instance has been told to stop: `/readyz` then answers 503.
     pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }

@@ -5,6 +5,11 @@
 //! accounts are verified against a dummy hash so a login takes as long whether or not the email
 //! exists.
 //!
+//! The line of waiting jobs is short and bounded: when it is full the request is answered 503
+//! with `Retry-After` at once (load shedding), and a job whose request has gone (the client hung
+//! up, the deadline passed) is skipped rather than hashed for nobody. A flood of logins therefore
+//! costs a bounded queue, never an unbounded backlog that starves later logins.
+//!
 //! Why threads of its own, each with its Argon2 working memory allocated once: allocating and
 //! freeing 19 MiB per hash fragmented the system allocator's arenas, and a burst of logins left
 //! the server at 144–158 MiB (`bench/run`, memory row). Now the most it keeps after logins is
@@ -21,9 +26,13 @@ use argon2::{
 };
 use tokio::sync::oneshot;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Unavailable};
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Jobs that may wait per hashing thread; more are shed. At ~25 ms a hash, a full line clears
+/// in well under a second.
+const WAITING_PER_THREAD: usize = 16;
 
 /// What unknown accounts are verified against: a hash, at the same parameters, of a random
 /// password nobody kept. A constant, so start-up hashes nothing (and allocates no Argon2 memory
@@ -32,7 +41,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Fj8LS5iAlgJ4da0xbpaSYQ$
 
 #[derive(Clone)]
 pub struct Passwords {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
 fn argon2() -> Result<Argon2<'static>, ApiError> {
@@ -101,9 +110,14 @@ fn verify_blocking(password: &[u8], hash: &str) -> Result<bool, ApiError> {
 }
 
 impl Passwords {
-    /// `permits` threads hash, so at most that many hashes run at once; the rest wait in line.
+    /// `permits` threads hash, so at most that many hashes run at once; up to
+    /// [`WAITING_PER_THREAD`] per thread wait in line, and the rest are refused.
     pub fn new(permits: usize) -> Result<Passwords, ApiError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        Self::with_queue(permits, permits.max(1) * WAITING_PER_THREAD)
+    }
+
+    fn with_queue(permits: usize, waiting: usize) -> Result<Passwords, ApiError> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(waiting);
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..permits.max(1) {
             let queue = Arc::clone(&queue);
@@ -153,11 +167,21 @@ impl Passwords {
         work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let (done, result) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
+        let job: Job = Box::new(move || {
+            // The request was dropped while this job waited: nobody would read the answer.
+            if !done.is_closed() {
                 let _ = done.send(work());
-            }))
-            .map_err(|_| ApiError::internal("the password threads are gone"))?;
+            }
+        });
+        self.jobs.try_send(job).map_err(|err| match err {
+            mpsc::TrySendError::Full(_) => {
+                tracing::warn!("password hashing queue full; request shed");
+                ApiError::Unavailable(Unavailable::Overloaded)
+            }
+            mpsc::TrySendError::Disconnected(_) => {
+                ApiError::internal("the password threads are gone")
+            }
+        })?;
         result
             .await
             .map_err(|_| ApiError::internal("a password thread dropped its job"))?
@@ -167,6 +191,65 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Passwords` whose one thread is held until the returned sender is dropped or sent to.
+    fn blocked(waiting: usize) -> (Passwords, mpsc::Sender<()>) {
+        let passwords = Passwords::with_queue(1, waiting).unwrap();
+        let (release, wait) = mpsc::channel::<()>();
+        passwords
+            .jobs
+            .try_send(Box::new(move || {
+                let _ = wait.recv();
+            }))
+            .unwrap();
+        (passwords, release)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_sheds_at_once_with_503() {
+        let (passwords, release) = blocked(2);
+        // Give the thread time to take the blocking job off the queue.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let p = passwords.clone();
+                tokio::spawn(async move { p.verify("x", None).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let shed = passwords.verify("x", None).await;
+        assert!(
+            matches!(shed, Err(ApiError::Unavailable(Unavailable::Overloaded))),
+            "{shed:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "at once"
+        );
+        drop(release);
+        for job in waiting {
+            assert!(!job.await.unwrap().unwrap(), "the waiting jobs still run");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_request_has_gone_is_never_hashed() {
+        let (passwords, release) = blocked(4);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let hashed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&hashed);
+        let gone = passwords.run(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        // Poll it once so the job is queued, then drop the request.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(10), gone).await;
+        drop(release);
+        // A later job runs after it; by then the dropped one has been passed over.
+        passwords.run(|| Ok(())).await.unwrap();
+        assert_eq!(hashed.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 
     #[test]
     fn a_hash_verifies_its_password_and_no_other() {

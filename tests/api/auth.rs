@@ -200,7 +200,8 @@ async fn after_five_failures_an_account_is_throttled_with_retry_after() {
         "first lockout is 30 s, got {wait}"
     );
 
-    // Even the right password waits: the lock is on the account, not on wrong guesses.
+    // Even the right password waits from this address: the attempts are counted, not only the
+    // wrong guesses (the owner elsewhere is not held back: see `throttling`).
     app.login("ada@example.org", PASSWORD)
         .await
         .assert_problem(429, "too_many_requests");
@@ -250,7 +251,7 @@ async fn the_lockout_doubles_with_each_further_failure() {
     // Pretend the first lockout has passed, then fail once more: the wait is now 60 s.
     use sea_orm::ConnectionTrait;
     app.db
-        .execute_unprepared("UPDATE users SET locked_until = NULL")
+        .execute_unprepared("UPDATE login_throttles SET blocked_until_ms = NULL")
         .await
         .unwrap();
     app.login("ada@example.org", "wrong password!")

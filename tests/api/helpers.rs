@@ -371,6 +371,20 @@ impl TestApp {
         .await
     }
 
+    /// A login sent from another loopback address (`127.0.0.2`, …): another source to the
+    /// server's per-address throttling.
+    pub async fn login_from(&self, source: &str, email: &str, password: &str) -> TestResponse {
+        let client = awc::Client::builder()
+            .local_address(source.parse().expect("an IP address"))
+            .timeout(Duration::from_secs(30))
+            .finish();
+        let res = client
+            .post(self.url("/api/v1/auth/login"))
+            .send_json(&json!({"email": email, "password": password}))
+            .await;
+        read(res.expect("the request is answered")).await
+    }
+
     /// Registers `name@example.org` with [`PASSWORD`] and logs in.
     pub async fn user(&self, name: &str) -> TestUser {
         let email = format!("{name}@example.org");
