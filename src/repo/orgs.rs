@@ -200,8 +200,11 @@ fn another_admin_exists(org_id: Uuid, user_id: Uuid) -> sea_orm::sea_query::Simp
     )
 }
 
-/// Serialises membership changes of one organisation (PostgreSQL row lock until commit), so the
-/// "another admin remains" check cannot race. SQLite has a single writer already.
+/// The one lock on who belongs where in an organisation (PostgreSQL row lock until commit; SQLite
+/// has a single writer already). Every change that reads one side and writes the other takes it
+/// first: organisation membership (staff ⇔ member, another admin remains) and project
+/// participation (role from membership, another staff lead remains), so under READ COMMITTED
+/// neither can pass its check on rows the other is changing.
 pub async fn lock_for_update(db: &impl ConnectionTrait, org_id: Uuid) -> Result<(), DbErr> {
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         org::Entity::find_by_id(org_id)

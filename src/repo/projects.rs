@@ -331,17 +331,20 @@ pub async fn projects_consulted_by(
         .await
 }
 
-/// Serialises changes to one project's participations (PostgreSQL row lock until commit), so
-/// checks like "another staff lead remains" cannot race. SQLite has a single writer already.
-pub async fn lock_for_update(db: &impl ConnectionTrait, project_id: Uuid) -> Result<(), DbErr> {
+/// Locks one project's row until the commit (PostgreSQL; SQLite has a single writer already) and
+/// returns its status as it stands under the lock, or `None` when it is gone. Participation
+/// changes, milestone creation and closing take it, so "another staff lead remains", "the
+/// project is not closed" and "every milestone is handed off" cannot race. Take the
+/// organisation's lock ([`super::orgs::lock_for_update`]) first when both are needed.
+pub async fn lock_for_update(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+) -> Result<Option<ProjectStatus>, DbErr> {
+    let mut query = project::Entity::find_by_id(project_id)
+        .select_only()
+        .column(project::Column::Status);
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        project::Entity::find_by_id(project_id)
-            .select_only()
-            .column(project::Column::Id)
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
+        query = query.lock_exclusive();
     }
-    Ok(())
+    query.into_tuple::<ProjectStatus>().one(db).await
 }

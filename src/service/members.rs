@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    access::{ProjectAccess, check_if_match, project_access},
+    access::{ProjectAccess, check_if_match, project_access, project_not_found},
     auth::Caller,
     events::{changes, record},
     orgs::resolve_user,
     projects::nullable,
 };
 use crate::{
-    domain::{ProjectRole, text},
+    domain::{ProjectRole, ProjectStatus, text},
     entity::{project_member, user},
     error::{ApiError, FieldError},
     repo::{
@@ -155,6 +155,13 @@ pub async fn add(
     }
 
     let txn = state.db.begin().await?;
+    let status = lock_participations(&txn, &access).await?;
+    if status == ProjectStatus::Closed && input.role == ProjectRole::Consultant {
+        return Err(ApiError::conflict(
+            "project_closed",
+            "The project is closed: its consultants have left, and none can join.",
+        ));
+    }
     let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
     let required = required_role(&txn, access.project.org_id, user.id).await?;
     if input.role != required {
@@ -204,6 +211,19 @@ pub async fn add(
     Ok((member, user))
 }
 
+/// Takes the organisation's membership lock, then the project's, and returns the project's
+/// status under them: the role rule reads the organisation's members and the lead rule the
+/// project's participations, so both must hold still until the commit.
+async fn lock_participations(
+    txn: &impl ConnectionTrait,
+    access: &ProjectAccess,
+) -> Result<ProjectStatus, ApiError> {
+    orgs::lock_for_update(txn, access.project.org_id).await?;
+    projects::lock_for_update(txn, access.project.id)
+        .await?
+        .ok_or_else(project_not_found)
+}
+
 fn already_member() -> ApiError {
     ApiError::conflict(
         "already_member",
@@ -222,7 +242,7 @@ pub async fn update(
     let access = project_access(&state.db, caller, project_id).await?;
     manage_rule(&access)?;
     let txn = state.db.begin().await?;
-    projects::lock_for_update(&txn, project_id).await?;
+    lock_participations(&txn, &access).await?;
     let (before, user) = project_members::find_active(&txn, project_id, user_id)
         .await?
         .ok_or_else(member_not_found)?;
@@ -288,7 +308,7 @@ pub async fn remove(
     let access = project_access(&state.db, caller, project_id).await?;
     manage_rule(&access)?;
     let txn = state.db.begin().await?;
-    projects::lock_for_update(&txn, project_id).await?;
+    lock_participations(&txn, &access).await?;
     let (before, _) = project_members::find_active(&txn, project_id, user_id)
         .await?
         .ok_or_else(member_not_found)?;

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     domain::{
-        Action, ProjectRole, Stage,
+        Action, ProjectRole, ProjectStatus, Stage,
         ladder::{self, Actor, Evidence},
         text,
     },
@@ -25,7 +25,7 @@ use crate::{
     repo::{
         PageRequest,
         milestones::{self, MilestoneFilter, NewMilestone},
-        project_members,
+        project_members, projects,
     },
 };
 
@@ -207,6 +207,14 @@ pub async fn create(
         }
     }
     let txn = state.db.begin().await?;
+    // Closing waits for this lock (or this waits for closing), so a closed project never gains
+    // a milestone that would stand open forever.
+    if projects::lock_for_update(&txn, project_id).await? == Some(ProjectStatus::Closed) {
+        return Err(ApiError::conflict(
+            "project_closed",
+            "The project is closed; it takes no new milestones.",
+        ));
+    }
     if let Some(owner) = input.staff_owner_id
         && let Err(e) = require_participant(
             &txn,

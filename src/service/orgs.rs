@@ -249,6 +249,7 @@ pub async fn add_member(
         .await?
         .require_admin()?;
     let txn = state.db.begin().await?;
+    orgs::lock_for_update(&txn, org_id).await?;
     let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
     if orgs::find_member(&txn, org_id, user.id).await?.is_some() {
         return Err(ApiError::conflict(

@@ -144,22 +144,9 @@ pub async fn create(
                     detail: "A read-only API key cannot create projects.".into(),
                 });
             }
-            let Some(lead) = lead else {
-                return Err(ApiError::invalid(
-                    "lead_user_id",
-                    "required when an API key creates a project",
-                ));
-            };
-            if crate::repo::orgs::find_member(&state.db, org_id, lead)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::invalid(
-                    "lead_user_id",
-                    "must be a member of the organisation",
-                ));
-            }
-            lead
+            lead.ok_or_else(|| {
+                ApiError::invalid("lead_user_id", "required when an API key creates a project")
+            })?
         }
     };
     let name = text::name("name", &input.name).unwrap_or_else(|e| {
@@ -223,6 +210,19 @@ pub async fn create(
     }
 
     let txn = state.db.begin().await?;
+    // The lead must still be a member when the project is created beside them.
+    crate::repo::orgs::lock_for_update(&txn, org_id).await?;
+    if crate::repo::orgs::find_member(&txn, org_id, lead_id)
+        .await?
+        .is_none()
+    {
+        return Err(match caller {
+            Caller::Key(_) => {
+                ApiError::invalid("lead_user_id", "must be a member of the organisation")
+            }
+            Caller::User(_) => super::access::org_not_found(),
+        });
+    }
     let project = projects::insert_project(&txn, new).await?;
     project_members::insert(
         &txn,
@@ -355,6 +355,8 @@ pub async fn update(
     let txn = state.db.begin().await?;
     let closing = after.status == ProjectStatus::Closed && before.status != ProjectStatus::Closed;
     if closing {
+        // Milestone creation and new participations wait for this lock and then see `closed`.
+        projects::lock_for_update(&txn, before.id).await?;
         let blockers = crate::repo::milestones::blockers(&txn, before.id).await?;
         if !blockers.is_empty() {
             return Err(ApiError::NotClosable { blockers });

@@ -21,6 +21,8 @@ mod openapi;
 mod operations;
 mod orgs;
 mod projects;
+mod races;
 mod readiness;
+mod throttling;
 mod tokens;
 mod webhooks;
