@@ -113,6 +113,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             slug: Some(DEMO_SLUG.into()),
         },
     )
+    .await?
+    .commit(None)
     .await?;
     orgs::add_member(
         state,
@@ -124,6 +126,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             role: OrgRole::Member,
         },
     )
+    .await?
+    .commit(None)
     .await?;
 
     let project = projects::create(
@@ -145,6 +149,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             lead_user_id: None,
         },
     )
+    .await?
+    .commit(None)
     .await?;
     let p = project.id;
     let add = |user: Uuid, role, hours: f64, responsibility: &str| members::AddProjectMember {
@@ -166,6 +172,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             "Membership and renewals",
         ),
     )
+    .await?
+    .commit(None)
     .await?;
     members::add(
         state,
@@ -178,6 +186,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             "NewAMS configuration",
         ),
     )
+    .await?
+    .commit(None)
     .await?;
     members::add(
         state,
@@ -190,6 +200,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             "Events and finance modules",
         ),
     )
+    .await?
+    .commit(None)
     .await?;
     members::update(
         state,
@@ -299,6 +311,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                 external_source: None,
             },
         )
+        .await?
+        .commit(None)
         .await?;
         ids.push((
             view.milestone.id,
@@ -317,7 +331,12 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             user_id: None,
         };
         let user = user.clone();
-        async move { activities::log(state, &user, p, input).await }
+        async move {
+            activities::log(state, &user, p, input)
+                .await?
+                .commit(None)
+                .await
+        }
     };
     use ActivityKind::{Execution, Planning, Shadowing, Testing, Training};
     for week in 0..10u64 {
@@ -355,7 +374,10 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                     action: Action::Advance,
                     note: None,
                 };
-                milestones::transition(state, &who, p, id, req).await?;
+                milestones::transition(state, &who, p, id, req)
+                    .await?
+                    .commit(None)
+                    .await?;
             }
             Ok::<(), ApiError>(())
         }
@@ -387,6 +409,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             note: None,
         },
     )
+    .await?
+    .commit(None)
     .await?;
     advance(&chris, 1, 3).await?;
     tick(&sam, 1).await?;

@@ -1,6 +1,6 @@
 //! `/projects/{project_id}/activities` (the ledger) and `/projects/{project_id}/readiness`.
 
-use actix_web::{HttpResponse, delete, get, http::header, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{
     common::{Page, envelope, page},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
 };
 use crate::{
     domain::{ActivityKind, ProjectRole},
@@ -98,15 +100,17 @@ pub struct ReadinessQuery {
 async fn log_activity(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<LogActivity>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
     let logged = activities::log(&state, &caller, project_id, body).await?;
-    let location = format!("/api/v1/projects/{project_id}/activities/{}", logged.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(activity_response(logged)))
+    let reply = Reply::created(format!(
+        "/api/v1/projects/{project_id}/activities/{}",
+        logged.value().id
+    ));
+    commit(logged, &claim, reply, activity_response).await
 }
 
 /// The activity ledger, oldest first.

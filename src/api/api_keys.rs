@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{
     common::{Page, envelope, page},
     extract::{ApiJson, Authenticated},
+    idempotency::holds_secret,
     orgs::ListQuery,
 };
 use crate::{
@@ -85,12 +86,14 @@ async fn create_key(
     let org_id = path.into_inner();
     let (key, secret) = api_keys::create(&state, &caller, org_id, body).await?;
     let location = format!("/api/v1/orgs/{org_id}/api-keys/{}", key.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(CreatedApiKey {
-            key: key_response(key),
-            secret,
-        }))
+    Ok(holds_secret(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .json(CreatedApiKey {
+                key: key_response(key),
+                secret,
+            }),
+    ))
 }
 
 /// The organisation's live API keys (never the keys themselves).

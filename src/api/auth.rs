@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, Authenticated, ClientAddr};
+use super::{
+    extract::{ApiJson, Authenticated, ClientAddr},
+    idempotency::holds_secret,
+};
 use crate::{
     error::{ApiError, Problem},
     service::{AppState, auth},
@@ -83,6 +86,11 @@ impl From<auth::TokenPair> for TokenResponse {
     }
 }
 
+/// A token pair, never stored to be replayed.
+fn tokens(pair: auth::TokenPair) -> HttpResponse {
+    holds_secret(HttpResponse::Ok().json(TokenResponse::from(pair)))
+}
+
 /// Create an account.
 #[utoipa::path(
     tag = "auth",
@@ -146,9 +154,9 @@ async fn login(
     state: web::Data<AppState>,
     ClientAddr(source): ClientAddr,
     body: ApiJson<LoginRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let pair = auth::login(&state, source, &body.0.email, &body.0.password).await?;
-    Ok(web::Json(pair.into()))
+    Ok(tokens(pair))
 }
 
 /// Exchange a refresh token for a new token pair.
@@ -167,9 +175,9 @@ async fn login(
 async fn refresh(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let pair = auth::refresh(&state, &body.0.refresh_token).await?;
-    Ok(web::Json(pair.into()))
+    Ok(tokens(pair))
 }
 
 /// End the session of a refresh token; its access tokens stop working at once.

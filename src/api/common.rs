@@ -2,13 +2,18 @@
 
 use std::{future::Future, pin::Pin};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header};
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse,
+    dev::Payload,
+    http::{StatusCode, header},
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{error::ApiError, repo::PageRequest};
+use super::idempotency::{Answered, RequestClaim};
+use crate::{error::ApiError, repo::PageRequest, service::idempotency::Pending};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 100;
@@ -151,4 +156,61 @@ impl FromRequest for IfMatch {
             }
         })
     }
+}
+
+/// How a change is answered: status, and the `Location` and `ETag` headers when it has them.
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Reply {
+        Reply {
+            status,
+            location: None,
+            etag: None,
+        }
+    }
+
+    pub fn created(location: String) -> Reply {
+        Reply {
+            location: Some(location),
+            ..Reply::new(StatusCode::CREATED)
+        }
+    }
+
+    pub fn with_etag(self, version: i32) -> Reply {
+        Reply {
+            etag: Some(crate::service::access::etag(version)),
+            ..self
+        }
+    }
+}
+
+/// Commits a change and answers it with `body`. When the request carries an `Idempotency-Key`,
+/// the answer is stored in the change's own transaction, so a committed change always has the
+/// answer a retry will replay (even if the server dies before sending it).
+pub async fn commit<T, B: Serialize>(
+    pending: Pending<T>,
+    claim: &RequestClaim,
+    reply: Reply,
+    body: impl FnOnce(T) -> B,
+) -> Result<HttpResponse, ApiError> {
+    let pending = pending.map(body);
+    let json = serde_json::to_string(pending.value()).map_err(ApiError::internal)?;
+    let answer = claim.answer(reply.status.as_u16(), reply.location.as_deref(), &json);
+    pending.commit(answer).await?;
+    let mut res = HttpResponse::build(reply.status);
+    res.content_type("application/json");
+    if let Some(location) = reply.location {
+        res.insert_header((header::LOCATION, location));
+    }
+    if let Some(etag) = reply.etag {
+        res.insert_header((header::ETAG, etag));
+    }
+    let mut res = res.body(json);
+    res.extensions_mut().insert(Answered);
+    Ok(res)
 }

@@ -6,7 +6,7 @@
 
 use std::{future::Future, pin::Pin};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -166,14 +166,25 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
-            let token = bearer?;
-            auth::authenticate(&state, &token).await.map(Authenticated)
-        })
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await.map(Authenticated) })
     }
+}
+
+/// The request's caller: resolved once per request (the idempotency middleware may have done it
+/// already), from the bearer credential, against the database.
+pub async fn authenticate(req: &HttpRequest) -> Result<auth::Caller, ApiError> {
+    if let Some(caller) = req.extensions().get::<auth::Caller>() {
+        return Ok(caller.clone());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+    let token = bearer_token(req)?;
+    let caller = auth::authenticate(&state, &token).await?;
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {

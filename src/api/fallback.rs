@@ -60,6 +60,14 @@ impl RouteTable {
         RouteTable { routes }
     }
 
+    /// The OpenAPI path pattern (`/api/v1/projects/{project_id}`) that `path` matches.
+    pub fn pattern(&self, path: &str) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .and_then(|(def, _)| def.pattern())
+    }
+
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         self.routes
             .iter()

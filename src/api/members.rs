@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
 };
 use crate::{
     domain::ProjectRole,
@@ -132,15 +134,16 @@ async fn list_members(
 async fn add_member(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<AddProjectMember>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
     let added = members::add(&state, &caller, project_id, body).await?;
-    let location = format!("/api/v1/projects/{project_id}/members/{}", added.1.id);
-    let mut res = HttpResponse::Created();
-    res.insert_header((header::LOCATION, location));
-    Ok(with_etag(res, added))
+    let (member, user) = added.value();
+    let reply = Reply::created(format!("/api/v1/projects/{project_id}/members/{}", user.id))
+        .with_etag(member.version);
+    commit(added, &claim, reply, member_response).await
 }
 
 /// One active member.

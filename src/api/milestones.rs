@@ -1,6 +1,6 @@
 //! `/projects/{project_id}/milestones`: handoff milestones, their transitions and criteria.
 
-use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use actix_web::{HttpResponse, delete, get, http::StatusCode, http::header, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page, text_param},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
 };
 use crate::{
     domain::{Action, Stage},
@@ -197,18 +199,19 @@ type MilestonePath = web::Path<(Uuid, Uuid)>;
 async fn create_milestone(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<CreateMilestone>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
     let view = milestones::create(&state, &caller, project_id, body).await?;
-    let location = format!(
+    let created = &view.value().milestone;
+    let reply = Reply::created(format!(
         "/api/v1/projects/{project_id}/milestones/{}",
-        view.milestone.id
-    );
-    let mut res = HttpResponse::Created();
-    res.insert_header((header::LOCATION, location));
-    Ok(detail_with_etag(res, view))
+        created.id
+    ))
+    .with_etag(created.version);
+    commit(view, &claim, reply, detail).await
 }
 
 /// The project's milestones, oldest first.
@@ -349,12 +352,14 @@ async fn delete_milestone(
 async fn transition(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: MilestonePath,
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
     let view = milestones::transition(&state, &caller, project_id, milestone_id, body).await?;
-    Ok(detail_with_etag(HttpResponse::Ok(), view))
+    let reply = Reply::new(StatusCode::OK).with_etag(view.value().milestone.version);
+    commit(view, &claim, reply, detail).await
 }
 
 /// The milestone's transitions, oldest first.
@@ -398,18 +403,17 @@ async fn history(
 async fn create_criterion(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: MilestonePath,
     ApiJson(body): ApiJson<CreateCriterion>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
     let created = criteria::create(&state, &caller, project_id, milestone_id, body).await?;
-    let location = format!(
+    let reply = Reply::created(format!(
         "/api/v1/projects/{project_id}/milestones/{milestone_id}/criteria/{}",
-        created.id
-    );
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(criterion_response(created)))
+        created.value().id
+    ));
+    commit(created, &claim, reply, criterion_response).await
 }
 
 /// One acceptance criterion.

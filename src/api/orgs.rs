@@ -1,6 +1,6 @@
 //! `/orgs`: organisations, their members and their event log.
 
-use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{
     common::{Page, envelope, page},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
 };
 use crate::{
     domain::OrgRole,
@@ -100,12 +102,15 @@ pub struct ListQuery {
 async fn create_org(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     ApiJson(body): ApiJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     let org = orgs::create(&state, &caller, body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/orgs/{}", org.id)))
-        .json(org_response(org, Some(OrgRole::Admin))))
+    let reply = Reply::created(format!("/api/v1/orgs/{}", org.value().id));
+    commit(org, &claim, reply, |org| {
+        org_response(org, Some(OrgRole::Admin))
+    })
+    .await
 }
 
 /// The organisations the caller is a member of.
@@ -214,15 +219,17 @@ async fn list_members(
 async fn add_member(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<AddOrgMember>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = path.into_inner();
     let added = orgs::add_member(&state, &caller, org_id, body).await?;
-    let location = format!("/api/v1/orgs/{org_id}/members/{}", added.1.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(member_response(added)))
+    let reply = Reply::created(format!(
+        "/api/v1/orgs/{org_id}/members/{}",
+        added.value().1.id
+    ));
+    commit(added, &claim, reply, member_response).await
 }
 
 /// One member of the organisation (members only).

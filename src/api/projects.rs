@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::{
     common::{IfMatch, Page, envelope, page, text_param},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
 };
 use crate::{
     domain::{ProjectRole, ProjectStatus},
@@ -125,14 +127,15 @@ pub struct ProjectListQuery {
 async fn create_project(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
     let project = projects::create(&state, &caller, path.into_inner(), body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/projects/{}", project.id)))
-        .insert_header((header::ETAG, etag(project.version)))
-        .json(project_response(project)))
+    let created = project.value();
+    let reply =
+        Reply::created(format!("/api/v1/projects/{}", created.id)).with_etag(created.version);
+    commit(project, &claim, reply, project_response).await
 }
 
 /// The projects the caller can see: those they take part in, and every project of the

@@ -1,6 +1,6 @@
 //! `/orgs/{org_id}/webhooks`: signed event delivery to integrations (organisation admins).
 
-use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use actix_web::{HttpResponse, delete, get, http::StatusCode, http::header, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::{
     common::{Page, envelope, page},
+    common::{Reply, commit},
     extract::{ApiJson, Authenticated},
+    idempotency::RequestClaim,
+    idempotency::holds_secret,
     orgs::ListQuery,
 };
 use crate::{
@@ -142,12 +145,14 @@ async fn create_webhook(
     let created = webhooks::create(&state, &caller, org_id, body).await?;
     let location = format!("/api/v1/orgs/{org_id}/webhooks/{}", created.id);
     let secret = created.secret.clone();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(CreatedWebhook {
-            webhook: webhook_response(created),
-            secret,
-        }))
+    Ok(holds_secret(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .json(CreatedWebhook {
+                webhook: webhook_response(created),
+                secret,
+            }),
+    ))
 }
 
 /// The organisation's webhooks.
@@ -259,11 +264,13 @@ async fn delete_webhook(
 async fn ping_webhook(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
+    claim: RequestClaim,
     path: WebhookPath,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, webhook_id) = path.into_inner();
     let queued = webhooks::ping(&state, &caller, org_id, webhook_id).await?;
-    Ok(HttpResponse::Accepted().json(delivery_response(queued)))
+    let reply = Reply::new(StatusCode::ACCEPTED);
+    commit(queued, &claim, reply, delivery_response).await
 }
 
 /// The webhook's deliveries with their latest attempt, oldest first.

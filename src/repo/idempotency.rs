@@ -48,6 +48,8 @@ pub async fn find(
         .await
 }
 
+/// Stores the answer to the request that claimed `(caller, key)`; `false` when the claim is no
+/// longer there (released meanwhile) or already answered.
 pub async fn complete(
     db: &impl ConnectionTrait,
     caller: &str,
@@ -55,8 +57,8 @@ pub async fn complete(
     status: u16,
     location: Option<String>,
     body: String,
-) -> Result<(), DbErr> {
-    idempotency_key::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let updated = idempotency_key::Entity::update_many()
         .col_expr(
             idempotency_key::Column::Status,
             Expr::value(Some(i32::from(status))),
@@ -65,9 +67,10 @@ pub async fn complete(
         .col_expr(idempotency_key::Column::Body, Expr::value(Some(body)))
         .filter(idempotency_key::Column::Caller.eq(caller))
         .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::Status.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(updated.rows_affected == 1)
 }
 
 pub async fn release(db: &impl ConnectionTrait, caller: &str, key: &str) -> Result<(), DbErr> {

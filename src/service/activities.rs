@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::project_access, auth::Caller, events::record};
+use super::{AppState, access::project_access, auth::Caller, events::record, idempotency::Pending};
 use crate::{
     domain::{ActivityKind, KeyScope, text},
     entity::activity,
@@ -53,7 +53,7 @@ pub async fn log(
     caller: &Caller,
     project_id: Uuid,
     input: LogActivity,
-) -> Result<activity::Model, ApiError> {
+) -> Result<Pending<activity::Model>, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     let (user_id, party) = match caller {
         Caller::User(user) => {
@@ -159,8 +159,7 @@ pub async fn log(
         data,
     )
     .await?;
-    txn.commit().await?;
-    Ok(logged)
+    Ok(Pending::new(txn, logged))
 }
 
 pub async fn list(

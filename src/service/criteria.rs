@@ -11,6 +11,7 @@ use super::{
     AppState,
     auth::Caller,
     events::record,
+    idempotency::Pending,
     milestones::{criterion_text, load},
 };
 use crate::{domain::ProjectRole, entity::criterion, error::ApiError, repo::milestones};
@@ -47,7 +48,7 @@ pub async fn create(
     project_id: Uuid,
     milestone_id: Uuid,
     input: CreateCriterion,
-) -> Result<criterion::Model, ApiError> {
+) -> Result<Pending<criterion::Model>, ApiError> {
     let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
     access.require(
         access.can_work(),
@@ -66,8 +67,7 @@ pub async fn create(
         snapshot(&created),
     )
     .await?;
-    txn.commit().await?;
-    Ok(created)
+    Ok(Pending::new(txn, created))
 }
 
 pub async fn get(

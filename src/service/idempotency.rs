@@ -2,20 +2,98 @@
 //! `Idempotency-Key` by the same caller, replays the first response instead of creating twice.
 //!
 //! The key is claimed in the database before the handler runs (a primary-key insert, so of
-//! concurrent identical requests exactly one proceeds), and the response is stored after it.
-//! Keys are private to their caller and kept 24 hours.
+//! concurrent identical requests exactly one proceeds). A change's answer is stored **in the
+//! change's own transaction** ([`Pending::commit`]): a committed change always has its stored
+//! answer, so a retry after a crash replays it instead of writing again. Answers without a
+//! change (4xx) are stored after the handler. Keys are private to their (authenticated) caller
+//! and kept 24 hours.
 
 use chrono::Utc;
+use sea_orm::DatabaseTransaction;
 
 use super::AppState;
 use crate::{entity::idempotency_key, error::ApiError, repo::idempotency};
+
+/// A claimed `Idempotency-Key`: whose it is and the key.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    caller: String,
+    key: String,
+}
+
+/// The answer to store with a change: status, `Location`, and the JSON body as sent.
+pub struct Answer<'a> {
+    pub claim: &'a Claim,
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// A change made and not yet committed, with what it produced. The caller turns the value into
+/// its answer and commits, storing the answer in the same transaction when the request carries a
+/// key. Dropped without a commit, the change is rolled back. Nothing may use the pool while one
+/// is held (SQLite has one connection): build the answer from the value, then commit.
+#[must_use = "a pending change is rolled back unless committed"]
+pub struct Pending<T> {
+    txn: DatabaseTransaction,
+    value: T,
+}
+
+impl<T> Pending<T> {
+    pub fn new(txn: DatabaseTransaction, value: T) -> Self {
+        Pending { txn, value }
+    }
+
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Maps the value (to a response body, say) before the commit.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Pending<U> {
+        Pending {
+            txn: self.txn,
+            value: f(self.value),
+        }
+    }
+
+    /// Commits the change, with `answer` stored in the same transaction. A key released meanwhile
+    /// (its request was taken for dead and retried) rolls the change back with 409, so the
+    /// retry's write is the only one.
+    pub async fn commit(self, answer: Option<Answer<'_>>) -> Result<T, ApiError> {
+        if let Some(answer) = answer {
+            let stored = idempotency::complete(
+                &self.txn,
+                &answer.claim.caller,
+                &answer.claim.key,
+                answer.status,
+                answer.location,
+                answer.body,
+            )
+            .await?;
+            if !stored {
+                self.txn.rollback().await?;
+                return Err(in_progress());
+            }
+        }
+        self.txn.commit().await?;
+        Ok(self.value)
+    }
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        "idempotency_in_progress",
+        "The Idempotency-Key is being reused concurrently; retry shortly.",
+    )
+}
 
 /// How long a key is remembered.
 pub const RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
 pub enum Begin {
-    /// The first request with this key: run it, then [`finish`] or [`abandon`].
-    Proceed,
+    /// The first request with this key: run it, then commit its change with the answer
+    /// ([`Pending::commit`]), or [`finish`] or [`abandon`].
+    Proceed(Claim),
     /// A retry of a finished request: send this response again.
     Replay(idempotency_key::Model),
 }
@@ -57,7 +135,10 @@ pub async fn begin(
 ) -> Result<Begin, ApiError> {
     for _ in 0..2 {
         if idempotency::claim(&state.db, caller, key, hash).await? {
-            return Ok(Begin::Proceed);
+            return Ok(Begin::Proceed(Claim {
+                caller: caller.to_owned(),
+                key: key.to_owned(),
+            }));
         }
         let Some(existing) = idempotency::find(&state.db, caller, key).await? else {
             continue; // released meanwhile: claim again
@@ -89,24 +170,22 @@ pub async fn begin(
         }
         return Ok(Begin::Replay(existing));
     }
-    Err(ApiError::conflict(
-        "idempotency_in_progress",
-        "The Idempotency-Key is being reused concurrently; retry shortly.",
-    ))
+    Err(in_progress())
 }
 
+/// Stores an answer that came without a change (a 4xx), after the handler.
 pub async fn finish(
     state: &AppState,
-    caller: &str,
-    key: &str,
+    claim: &Claim,
     status: u16,
     location: Option<String>,
     body: String,
 ) -> Result<(), ApiError> {
-    Ok(idempotency::complete(&state.db, caller, key, status, location, body).await?)
+    idempotency::complete(&state.db, &claim.caller, &claim.key, status, location, body).await?;
+    Ok(())
 }
 
 /// Forgets the key after a failure the client may retry (5xx): the retry runs afresh.
-pub async fn abandon(state: &AppState, caller: &str, key: &str) -> Result<(), ApiError> {
-    Ok(idempotency::release(&state.db, caller, key).await?)
+pub async fn abandon(state: &AppState, claim: &Claim) -> Result<(), ApiError> {
+    Ok(idempotency::release(&state.db, &claim.caller, &claim.key).await?)
 }

@@ -15,6 +15,7 @@ use super::{
     access::{ProjectAccess, check_if_match, project_access, project_not_found},
     auth::Caller,
     events::{changes, record},
+    idempotency::Pending,
     orgs::resolve_user,
     projects::nullable,
 };
@@ -130,7 +131,7 @@ pub async fn add(
     caller: &Caller,
     project_id: Uuid,
     input: AddProjectMember,
-) -> Result<(project_member::Model, user::Model), ApiError> {
+) -> Result<Pending<(project_member::Model, user::Model)>, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     manage_rule(&access)?;
     let mut errors = Vec::new();
@@ -207,8 +208,7 @@ pub async fn add(
         member_snapshot(&member),
     )
     .await?;
-    txn.commit().await?;
-    Ok((member, user))
+    Ok(Pending::new(txn, (member, user)))
 }
 
 /// Takes the organisation's membership lock, then the project's, and returns the project's

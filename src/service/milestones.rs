@@ -12,6 +12,7 @@ use super::{
     access::{ProjectAccess, check_if_match, project_access},
     auth::Caller,
     events::{changes, record},
+    idempotency::Pending,
     projects::nullable,
 };
 use crate::{
@@ -177,7 +178,7 @@ pub async fn create(
     caller: &Caller,
     project_id: Uuid,
     input: CreateMilestone,
-) -> Result<MilestoneView, ApiError> {
+) -> Result<Pending<MilestoneView>, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     require_member(&access)?;
     let mut errors = Vec::new();
@@ -275,17 +276,19 @@ pub async fn create(
         data,
     )
     .await?;
-    txn.commit().await?;
     let allowed_actions = ladder::allowed_actions(
         milestone.stage,
         caller_facts(&access, caller, &milestone),
         Evidence::default(),
     );
-    Ok(MilestoneView {
-        milestone,
-        criteria: created,
-        allowed_actions,
-    })
+    Ok(Pending::new(
+        txn,
+        MilestoneView {
+            milestone,
+            criteria: created,
+            allowed_actions,
+        },
+    ))
 }
 
 /// Knowledge areas group milestones: compared as written, so keep them short and consistent.
@@ -569,7 +572,7 @@ pub async fn transition(
     project_id: Uuid,
     milestone_id: Uuid,
     input: TransitionRequest,
-) -> Result<MilestoneView, ApiError> {
+) -> Result<Pending<MilestoneView>, ApiError> {
     let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
     let facts = caller_facts(&access, caller, &milestone);
     let action = input.action;
@@ -654,11 +657,11 @@ pub async fn transition(
         )
         .await?;
     }
-    txn.commit().await?;
-    let moved = milestones::find_in_project(&state.db, project_id, milestone_id)
+    let moved = milestones::find_in_project(&txn, project_id, milestone_id)
         .await?
         .ok_or_else(not_found)?;
-    view(&state.db, &access, caller, moved).await
+    let moved = view(&txn, &access, caller, moved).await?;
+    Ok(Pending::new(txn, moved))
 }
 
 pub async fn history(

@@ -11,6 +11,7 @@ use super::{
     access::{OrgAccess, org_access},
     auth::Caller,
     events::record,
+    idempotency::Pending,
 };
 use crate::{
     domain::{Email, OrgRole, ProjectRole, text},
@@ -71,7 +72,7 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     input: CreateOrg,
-) -> Result<org::Model, ApiError> {
+) -> Result<Pending<org::Model>, ApiError> {
     let person = caller.person()?;
     let name = text::name("name", &input.name).map_err(|e| ApiError::Validation(vec![e]))?;
     let txn = state.db.begin().await?;
@@ -123,8 +124,7 @@ pub async fn create(
         json!({"user_id": person.id, "role": OrgRole::Admin}),
     )
     .await?;
-    txn.commit().await?;
-    Ok(org)
+    Ok(Pending::new(txn, org))
 }
 
 /// The caller's organisations; an API key sees its own.
@@ -244,7 +244,7 @@ pub async fn add_member(
     caller: &Caller,
     org_id: Uuid,
     input: AddOrgMember,
-) -> Result<(org_member::Model, user::Model), ApiError> {
+) -> Result<Pending<(org_member::Model, user::Model)>, ApiError> {
     org_access(&state.db, caller, org_id)
         .await?
         .require_admin()?;
@@ -288,8 +288,7 @@ pub async fn add_member(
         json!({"user_id": user.id, "role": input.role}),
     )
     .await?;
-    txn.commit().await?;
-    Ok((member, user))
+    Ok(Pending::new(txn, (member, user)))
 }
 
 fn last_admin() -> ApiError {

@@ -13,6 +13,7 @@ use super::{
     access::{ProjectAccess, check_if_match, org_access, project_access},
     auth::Caller,
     events::{changes, record},
+    idempotency::Pending,
 };
 use crate::{
     domain::{ProjectRole, ProjectStatus, text},
@@ -123,7 +124,7 @@ pub async fn create(
     caller: &Caller,
     org_id: Uuid,
     input: CreateProject,
-) -> Result<project::Model, ApiError> {
+) -> Result<Pending<project::Model>, ApiError> {
     // Any member of the organisation may start a project (and leads it); a write key may too,
     // naming the member who leads it. Others do not see the organisation.
     let access = org_access(&state.db, caller, org_id).await?;
@@ -256,8 +257,7 @@ pub async fn create(
         json!({"user_id": lead_id, "role": ProjectRole::Staff, "is_lead": true}),
     )
     .await?;
-    txn.commit().await?;
-    Ok(project)
+    Ok(Pending::new(txn, project))
 }
 
 pub async fn list(

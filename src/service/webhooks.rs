@@ -21,7 +21,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::org_access, auth::Caller, events::record};
+use super::{AppState, access::org_access, auth::Caller, events::record, idempotency::Pending};
 use crate::{
     entity::{event, webhook, webhook_delivery},
     error::{ApiError, FieldError},
@@ -328,11 +328,13 @@ pub async fn ping(
     caller: &Caller,
     org_id: Uuid,
     webhook_id: Uuid,
-) -> Result<webhook_delivery::Model, ApiError> {
+) -> Result<Pending<webhook_delivery::Model>, ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
     let payload =
         json!({"type": "ping", "timestamp": Utc::now(), "data": {"webhook_id": w.id}}).to_string();
-    Ok(webhooks::enqueue(&state.db, w.id, None, "ping", payload).await?)
+    let txn = state.db.begin().await?;
+    let queued = webhooks::enqueue(&txn, w.id, None, "ping", payload).await?;
+    Ok(Pending::new(txn, queued))
 }
 
 pub async fn deliveries(

@@ -378,30 +378,23 @@ async fn status_line(port: u16, path: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[actix_web::test]
-async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_leaves_no_connection()
- {
-    if skipped_on_sqlite("SIGTERM under load (pg_stat_activity)") {
-        return;
-    }
-    let app = spawn_app().await;
-    let w = app.world().await;
-    let name = unique_name("buyin_stop");
+/// The real `buyin` binary serving `database_url` on a free port, once it is ready.
+async fn spawn_binary(
+    database_url: &str,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_buyin"))
-        .env(
-            "BUYIN_DATABASE_URL",
-            with_application_name(&app.database_url(), &name),
-        )
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_buyin"))
+        .env("BUYIN_DATABASE_URL", database_url)
         .env("BUYIN_JWT_SECRET", TEST_JWT_SECRET)
         .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
         .env("BUYIN_WORKERS", "1")
-        .env("BUYIN_SHUTDOWN_DRAIN", "1s")
         .env("BUYIN_LOG", "warn")
+        .envs(extra_env.iter().copied())
         .spawn()
         .unwrap();
     let launched = Instant::now();
@@ -412,6 +405,20 @@ async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_l
         );
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
+    (child, port)
+}
+
+#[actix_web::test]
+async fn sigterm_under_load_finishes_accepted_requests_turns_readiness_off_and_leaves_no_connection()
+ {
+    if skipped_on_sqlite("SIGTERM under load (pg_stat_activity)") {
+        return;
+    }
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let name = unique_name("buyin_stop");
+    let database_url = with_application_name(&app.database_url(), &name);
+    let (mut child, port) = spawn_binary(&database_url, &[("BUYIN_SHUTDOWN_DRAIN", "1s")]).await;
 
     let base = format!("http://127.0.0.1:{port}");
     let project = format!("/api/v1/projects/{}", w.project_id);
@@ -724,4 +731,83 @@ async fn two_instances_give_one_sign_off_and_share_idempotency_keys() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "created once across both instances");
+}
+
+#[actix_web::test]
+async fn a_retry_after_a_crash_never_duplicates_a_committed_write() {
+    if skipped_on_sqlite("kill -9 between a change and its stored answer (pg_sleep trigger)") {
+        return;
+    }
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // Storing an answer takes two seconds, so the process can be killed while it does; and
+    // PostgreSQL notices a dead client within 100 ms, so the statement then dies with it.
+    let database = app.database_url().rsplit('/').next().unwrap().to_owned();
+    app.db
+        .execute_unprepared(&format!(
+            "ALTER DATABASE {database} SET client_connection_check_interval = '100ms'"
+        ))
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared(
+            "CREATE FUNCTION slow_answer() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$; \
+             CREATE TRIGGER slow_answer BEFORE UPDATE ON idempotency_keys \
+             FOR EACH ROW EXECUTE FUNCTION slow_answer();",
+        )
+        .await
+        .unwrap();
+    let deadline = [("BUYIN_REQUEST_TIMEOUT", "1s")];
+    let (mut child, port) = spawn_binary(&app.database_url(), &deadline).await;
+    let path = format!("/api/v1/projects/{}/milestones", w.project_id);
+    let body = json!({"title": "Exactly once", "knowledge_area": "renewals"});
+    let key = [("idempotency-key", "crash-1")];
+    let token = &w.lead.access_token;
+    let base = format!("http://127.0.0.1:{port}");
+    let killed = async {
+        actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+    let post = awc::Client::default()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .insert_header(key[0])
+        .send_json(&body);
+    let (answer, ()) = futures_util::future::join(post, killed).await;
+    assert!(answer.is_err(), "the process died before answering");
+    app.db
+        .execute_unprepared("DROP TRIGGER slow_answer ON idempotency_keys")
+        .await
+        .unwrap();
+
+    // Once the dead request's key is released (request deadline + 5 s), the client retries.
+    actix_web::rt::time::sleep(Duration::from_millis(6500)).await;
+    let restarted = instance_on(&app.database_url(), &deadline).await;
+    let retry = request_to(
+        &restarted,
+        Method::POST,
+        &path,
+        token,
+        &key,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    let again = request_to(&restarted, Method::POST, &path, token, &key, Some(body)).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT id FROM milestones WHERE title = 'Exactly once'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        1,
+        "the change and its answer commit together, or neither"
+    );
 }

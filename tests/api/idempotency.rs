@@ -174,3 +174,106 @@ async fn a_key_whose_request_died_unfinished_is_released_after_the_request_deadl
     );
     assert_eq!(org_count(&app, &ada).await, 1);
 }
+
+/// A POST with an `Idempotency-Key` to a raw (possibly percent-encoded) path.
+async fn post_with_key(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    key: &str,
+    body: Value,
+) -> TestResponse {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![
+        ("idempotency-key", key),
+        ("content-type", "application/json"),
+    ];
+    if let Some(auth) = &auth {
+        headers.push(("authorization", auth));
+    }
+    app.raw(Method::POST, path, &headers, body.to_string())
+        .await
+}
+
+#[actix_web::test]
+async fn secrets_are_never_stored_for_replay_however_the_path_is_spelt() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let keys = format!("/api/v1/orgs/{}/api%2Dkeys", w.org_id);
+    let body = json!({"name": "sync", "scope": "read"});
+    let first = post_with_key(&app, &keys, Some(&w.admin.access_token), "k", body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = post_with_key(&app, &keys, Some(&w.admin.access_token), "k", body).await;
+    assert_eq!(again.status, 201);
+    assert!(again.header("idempotent-replayed").is_none());
+    assert_ne!(
+        again.body["secret"], first.body["secret"],
+        "a new key, not a replayed secret"
+    );
+
+    let login = json!({"email": w.admin.email, "password": crate::helpers::PASSWORD});
+    let first = post_with_key(&app, "/api/v1/auth/log%69n", None, "l", login.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let again = post_with_key(&app, "/api/v1/auth/log%69n", None, "l", login).await;
+    assert!(again.header("idempotent-replayed").is_none());
+    assert_ne!(again.body["refresh_token"], first.body["refresh_token"]);
+
+    use sea_orm::{ConnectionTrait, Statement};
+    let stored = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT body FROM idempotency_keys".to_owned(),
+        ))
+        .await
+        .unwrap();
+    for row in stored {
+        let body: Option<String> = row.try_get("", "body").unwrap();
+        let body = body.unwrap_or_default();
+        assert!(
+            !body.contains("bik_") && !body.contains("refresh_token"),
+            "no secret is stored: {body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_spent_refresh_token_sent_again_revokes_the_session_whatever_the_key() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let path = "/api/v1/auth/re%66resh";
+    let body = json!({"refresh_token": ada.refresh_token});
+    let first = post_with_key(&app, path, Some(&ada.access_token), "r", body.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let again = post_with_key(&app, path, Some(&ada.access_token), "r", body).await;
+    again.assert_problem(401, "invalid_refresh_token");
+    let new_access = first.body["access_token"].as_str().unwrap();
+    app.get("/api/v1/me", Some(new_access))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn anonymous_requests_claim_no_idempotency_keys() {
+    let app = spawn_app().await;
+    for i in 0..30 {
+        let key = format!("anon-{i}");
+        post_with_key(&app, "/api/v1/orgs", None, &key, json!({"name": "Acme"}))
+            .await
+            .assert_problem(401, "missing_credentials");
+        post_with_key(
+            &app,
+            "/api/v1/orgs",
+            Some("not-a-token"),
+            &key,
+            json!({"name": "Acme"}),
+        )
+        .await
+        .assert_problem(401, "invalid_token");
+    }
+    let register = json!({"email": "ada@example.org", "password": crate::helpers::PASSWORD, "display_name": "Ada"});
+    post_with_key(&app, "/api/v1/auth/register", None, "r", register).await;
+    use buyin::entity::idempotency_key::Entity;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(Entity::find().count(&app.db).await.unwrap(), 0);
+}
