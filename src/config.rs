@@ -57,6 +57,8 @@ pub struct WebhookSettings {
     pub backoff_scale: f64,
     /// How often the delivery worker looks for due deliveries.
     pub poll_interval: Duration,
+    /// How long one delivery attempt may wait for the receiver.
+    pub timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +231,7 @@ impl Config {
                     .map(Duration::from_millis)
                     .ok_or_else(|| invalid("BUYIN_WEBHOOK_POLL_MS", "must be from 10 to 60000"))?,
             },
+            timeout: Duration::from_secs(10),
         };
 
         let duration_var =
@@ -246,6 +249,10 @@ impl Config {
                         )
                     }),
             };
+        let webhooks = WebhookSettings {
+            timeout: duration_var("BUYIN_WEBHOOK_TIMEOUT", webhooks.timeout, (100, 60))?,
+            ..webhooks
+        };
         let defaults = Deadlines::default();
         let deadlines = Deadlines {
             body: duration_var("BUYIN_BODY_TIMEOUT", defaults.body, (100, 600))?,

@@ -119,29 +119,45 @@ pub async fn enabled_for_org(
         .await
 }
 
-/// Claims up to `limit` due deliveries for `lease` so no other worker sends them meanwhile. On
-/// PostgreSQL rows locked by another instance's claim are skipped (`FOR UPDATE SKIP LOCKED`);
-/// SQLite has one writer, so the update itself is the claim.
+/// Claims up to `limit` due deliveries for `lease_until` so no other worker sends them
+/// meanwhile, oldest first, leaving any organisation at most `per_org` deliveries in flight (its
+/// unexpired claims, on any instance, included). On PostgreSQL rows locked by another instance's
+/// claim are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer, so the update itself is
+/// the claim.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
+    per_org: u64,
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
     let backend = db.get_database_backend();
+    let lock = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    let sql = format!(
+        "WITH in_flight AS (
+           SELECT w.org_id, COUNT(*) AS n FROM webhook_deliveries d
+           JOIN webhooks w ON w.id = d.webhook_id
+           WHERE d.status = 'pending' AND d.locked_until >= $2 GROUP BY w.org_id),
+         due AS (
+           SELECT d.id, d.next_attempt_at, w.org_id,
+                  ROW_NUMBER() OVER (PARTITION BY w.org_id ORDER BY d.next_attempt_at, d.id) AS rn
+           FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $2
+             AND (d.locked_until IS NULL OR d.locked_until < $2))
+         UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (
+           SELECT c.id FROM webhook_deliveries c WHERE c.id IN (
+             SELECT due.id FROM due LEFT JOIN in_flight f ON f.org_id = due.org_id
+             WHERE due.rn + COALESCE(f.n, 0) <= {per_org}
+             ORDER BY due.next_attempt_at, due.id LIMIT {limit})
+           AND (c.locked_until IS NULL OR c.locked_until < $2) {lock})
+         RETURNING *"
+    );
     let sql = match backend {
-        DbBackend::Postgres => format!(
-            "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (\
-               SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
-               AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT {limit} \
-               FOR UPDATE SKIP LOCKED) RETURNING *"
-        ),
-        _ => format!(
-            "UPDATE webhook_deliveries SET locked_until = ?1 WHERE id IN (\
-               SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 \
-               AND (locked_until IS NULL OR locked_until < ?2) ORDER BY next_attempt_at LIMIT {limit}) \
-               RETURNING *"
-        ),
+        DbBackend::Postgres => sql,
+        _ => sql.replace('$', "?"),
     };
     let stmt = Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into()]);
     let rows = db.query_all_raw(stmt).await?;

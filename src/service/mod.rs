@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod members;
 pub mod milestones;
 pub mod orgs;
+pub mod outbound;
 pub mod password;
 pub mod projects;
 pub mod readiness;

@@ -2,14 +2,17 @@
 //!
 //! Every event is fanned out, in the transaction that writes it, to the organisation's enabled
 //! webhooks that subscribe to its type. A worker in each server instance claims due deliveries
-//! (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so two instances never send the same attempt),
-//! sends them with a 10 s timeout and no redirects, and retries failures with backoff (5 s, 30 s,
-//! 2 min, 10 min, 1 h, 6 h) under the same `webhook-id`. Twenty consecutive failures disable the
-//! webhook. Only `http`/`https` URLs to public addresses are accepted, at registration and again
-//! at delivery, unless `BUYIN_WEBHOOK_ALLOW_PRIVATE=true`.
+//! one attempt at a time under a lease longer than the attempt may take (on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`, so two instances never send the same attempt), sends them
+//! concurrently with at most four in flight per organisation, a timeout
+//! (`BUYIN_WEBHOOK_TIMEOUT`, 10 s) and no redirects, and retries failures with backoff (5 s,
+//! 30 s, 2 min, 10 min, 1 h, 6 h) under the same `webhook-id`. Twenty consecutive failures disable
+//! the webhook. Only `http`/`https` URLs to public addresses are accepted, at registration and
+//! again at delivery, on the addresses actually connected to ([`outbound`]), unless
+//! `BUYIN_WEBHOOK_ALLOW_PRIVATE=true`.
 
 use std::{
-    net::IpAddr,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -21,7 +24,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::org_access, auth::Caller, events::record, idempotency::Pending};
+use super::{
+    AppState, access::org_access, auth::Caller, events::record, idempotency::Pending, outbound,
+};
 use crate::{
     entity::{event, webhook, webhook_delivery},
     error::{ApiError, FieldError},
@@ -38,7 +43,10 @@ const BACKOFF: [Duration; 6] = [
     Duration::from_secs(6 * 3600),
 ];
 pub const DISABLE_AFTER: i32 = 20;
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries one instance sends at once, and per organisation across every instance, so one
+/// organisation's slow receiver cannot hold back another's.
+const IN_FLIGHT: usize = 32;
+const PER_ORG: u64 = 4;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,31 +97,8 @@ fn check_event_types(types: &[String]) -> Result<String, FieldError> {
     }
 }
 
-/// Refuses addresses a webhook must not reach (SSRF): loopback, private, link-local,
-/// unspecified, multicast.
-fn blocked(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| blocked(IpAddr::V4(v4)))
-        }
-    }
-}
+const NOT_PUBLIC: &str =
+    "must not point at a loopback, private, link-local or other non-public address";
 
 /// Parses and resolves a webhook URL, refusing what it must not reach.
 pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
@@ -125,21 +110,19 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, Strin
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials".into());
     }
-    let host = url
-        .host_str()
-        .ok_or("must have a host")?
-        .trim_matches(|c| c == '[' || c == ']')
-        .to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|_| format!("host `{host}` does not resolve"))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(format!("host `{host}` does not resolve"));
-    }
-    if !allow_private && addrs.iter().any(|a| blocked(a.ip())) {
-        return Err("must not point at a loopback, private or link-local address".into());
+    match url.host() {
+        None => return Err("must have a host".into()),
+        Some(url::Host::Ipv4(ip)) if !allow_private && !outbound::is_global(ip.into()) => {
+            return Err(NOT_PUBLIC.into());
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && !outbound::is_global(ip.into()) => {
+            return Err(NOT_PUBLIC.into());
+        }
+        Some(url::Host::Domain(name)) => {
+            outbound::resolve_public(name, port, allow_private).await?;
+        }
+        Some(_) => {}
     }
     Ok(url)
 }
@@ -370,37 +353,73 @@ pub async fn fan_out(db: &impl ConnectionTrait, e: &event::Model) -> Result<(), 
     Ok(())
 }
 
-/// Starts this instance's delivery worker.
+/// Starts this instance's delivery worker: every poll it claims as many due deliveries as it
+/// has free slots (at most [`PER_ORG`] in flight per organisation across instances) and sends
+/// each on its own task, so a slow receiver holds only its own slot.
 pub fn spawn_worker(state: AppState) {
     actix_web::rt::spawn(async move {
-        let client = awc::Client::builder()
-            .timeout(TIMEOUT)
-            .max_redirects(0)
-            .disable_redirects()
-            .finish();
-        let mut tick = tokio::time::interval(state.webhooks.poll_interval);
+        let settings = &state.webhooks;
+        let client = outbound::client(settings.timeout, settings.allow_private);
+        let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let mut tick = tokio::time::interval(settings.poll_interval);
         loop {
             tick.tick().await;
-            if let Err(err) = deliver_due(&state, &client).await {
-                tracing::warn!(error = %err, "webhook delivery round failed");
+            let free = slots.available_permits();
+            if free == 0 {
+                continue;
+            }
+            let claimed = match claim_due(&state, free).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not claim webhook deliveries");
+                    continue;
+                }
+            };
+            for delivery in claimed {
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    break; // cannot happen: no more were claimed than slots were free
+                };
+                let (state, client) = (state.clone(), client.clone());
+                actix_web::rt::spawn(async move {
+                    let _slot = slot;
+                    deliver(&state, &client, delivery).await;
+                });
             }
         }
     });
 }
 
-/// Claims and sends the deliveries that are due; returns how many were attempted.
-pub async fn deliver_due(state: &AppState, client: &awc::Client) -> Result<usize, ApiError> {
+/// How long one claimed attempt may take: the HTTP timeout plus time to record the outcome.
+/// The claim's lease is longer, so no other instance can take the delivery while it runs.
+fn attempt_budget(settings: &crate::config::WebhookSettings) -> Duration {
+    settings.timeout + Duration::from_secs(5)
+}
+
+async fn claim_due(
+    state: &AppState,
+    limit: usize,
+) -> Result<Vec<webhook_delivery::Model>, ApiError> {
     let now = Utc::now();
-    let claimed =
-        webhooks::claim_due(&state.db, now, now + chrono::Duration::seconds(60), 20).await?;
-    let count = claimed.len();
-    for delivery in claimed {
-        let Some(w) = webhooks::find(&state.db, delivery.webhook_id).await? else {
-            continue;
-        };
-        attempt(state, client, &w, delivery).await?;
+    let lease = attempt_budget(&state.webhooks) * 2;
+    let lease_until = now + chrono::Duration::from_std(lease).map_err(ApiError::internal)?;
+    Ok(webhooks::claim_due(&state.db, now, lease_until, limit as u64, PER_ORG).await?)
+}
+
+/// Sends one claimed delivery and records the outcome, within [`attempt_budget`]; past it the
+/// attempt is dropped unrecorded and the delivery is retried once its lease ends.
+async fn deliver(state: &AppState, client: &awc::Client, delivery: webhook_delivery::Model) {
+    let id = delivery.id;
+    let sent = async {
+        let w = webhooks::find(&state.db, delivery.webhook_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("the delivery's webhook is gone"))?;
+        attempt(state, client, &w, delivery).await
+    };
+    match tokio::time::timeout(attempt_budget(&state.webhooks), sent).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!(error = %err, delivery = %id, "webhook attempt failed"),
+        Err(_) => tracing::warn!(delivery = %id, "webhook attempt overran its budget"),
     }
-    Ok(count)
 }
 
 async fn attempt(
@@ -470,6 +489,7 @@ async fn send(
     if !w.enabled {
         return Err("webhook disabled".into());
     }
+    // Checked again at delivery; the client's resolver then connects only to what it checks.
     check_url(&w.url, state.webhooks.allow_private).await?;
     let signer = standardwebhooks::Webhook::new(&w.secret)
         .map_err(|e| format!("bad signing secret: {e}"))?;

@@ -38,6 +38,11 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
+        Self::answering_after(Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` to answer each request (recorded on arrival).
+    fn answering_after(delay: Duration) -> Receiver {
         let mut receiver = Receiver::default();
         let (got, statuses) = (receiver.got.clone(), receiver.statuses.clone());
         let server = HttpServer::new(move || {
@@ -55,6 +60,7 @@ impl Receiver {
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
                     let status = statuses.lock().unwrap().pop_front().unwrap_or(200);
+                    actix_web::rt::time::sleep(delay).await;
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .finish()
                 }
@@ -293,6 +299,16 @@ async fn webhooks_must_be_http_urls_to_public_addresses() {
         "http://10.1.2.3/x",
         "http://[::1]/x",
         "http://169.254.169.254/latest",
+        "http://[64:ff9b::7f00:1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/x",
+        "http://[::127.0.0.1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[2002:7f00:1::]/x",
+        "http://[fec0::1]/x",
+        "http://0.0.0.1/x",
+        "http://0/x",
+        "http://2130706433/x",
+        "http://0x7f.1/x",
         "ftp://example.org/x",
         "not a url",
     ] {
@@ -445,4 +461,108 @@ async fn the_address_is_checked_again_at_delivery() {
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(receiver.received().is_empty());
+}
+
+#[actix_web::test]
+async fn a_slow_receiver_does_not_hold_back_another_organisations_deliveries() {
+    let slow = Receiver::answering_after(Duration::from_secs(3));
+    let quick = Receiver::start();
+    let app = spawn_app_with(&FAST, |_| {}).await;
+    let w = app.world().await;
+    register(&app, &w, &slow.url, json!(["project.updated"])).await;
+    for i in 0..8 {
+        rename_project(&app, &w, &format!("Slow {i}")).await;
+    }
+    slow.wait_for(1, of_type("project.updated")).await;
+    // The other organisation's admin pings their own webhook while the slow ones are in flight.
+    let hook = app
+        .post(
+            &format!("/api/v1/orgs/{}/webhooks", w.other_org_id),
+            Some(&w.other.access_token),
+            json!({"url": quick.url, "event_types": ["*"]}),
+        )
+        .await;
+    let id = hook.body["id"].as_str().unwrap();
+    let started = Instant::now();
+    let ping = app
+        .post(
+            &format!("/api/v1/orgs/{}/webhooks/{id}/ping", w.other_org_id),
+            Some(&w.other.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(ping.status, 202, "{}", ping.body);
+    quick.wait_for(1, of_type("ping")).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the ping waited {:?} behind another organisation's receiver",
+        started.elapsed()
+    );
+    // The slow organisation has at most four deliveries in flight at once.
+    assert!(slow.received().len() <= 4, "{}", slow.received().len());
+}
+
+#[actix_web::test]
+async fn two_instances_with_slow_receivers_still_send_every_delivery_once() {
+    let receiver = Receiver::answering_after(Duration::from_millis(1500));
+    let settings = [FAST[0], FAST[1], FAST[2], ("BUYIN_WEBHOOK_TIMEOUT", "2s")];
+    let first = spawn_app_with(&settings, |_| {}).await;
+    instance_on(&first.database_url(), &settings).await;
+    let w = first.world().await;
+    register(&first, &w, &receiver.url, json!(["project.updated"])).await;
+    for i in 0..12 {
+        rename_project(&first, &w, &format!("Name {i}")).await;
+    }
+    let started = Instant::now();
+    while receiver.received().len() < 12 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            receiver.received().len()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Longer than a lease (2 × (2 s + 5 s)): a claim that outlived its lease would be re-sent.
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let mut per_id: BTreeMap<String, usize> = BTreeMap::new();
+    for r in receiver.received() {
+        *per_id.entry(r.headers["webhook-id"].clone()).or_default() += 1;
+    }
+    assert_eq!(per_id.len(), 12, "every event arrived");
+    assert!(
+        per_id.values().all(|n| *n == 1),
+        "none was sent twice: {per_id:?}"
+    );
+}
+
+#[actix_web::test]
+async fn the_delivery_client_connects_only_to_the_public_addresses_it_checked() {
+    // Names are resolved by the client's own guarded resolver, so what it checks is what it
+    // connects to: a name that resolves to loopback (as a rebinding DNS answer would) is refused
+    // at connection time, without any earlier check.
+    let receiver = Receiver::start();
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let client = buyin::service::outbound::client(Duration::from_secs(2), false);
+    let refused = client
+        .post(format!("http://localhost:{port}/hooks"))
+        .send_body("{}")
+        .await;
+    assert!(refused.is_err(), "connected to loopback");
+    assert!(receiver.received().is_empty());
+    let allowed = buyin::service::outbound::client(Duration::from_secs(2), true)
+        .post(format!("http://localhost:{port}/hooks"))
+        .send_body("{}")
+        .await;
+    assert_eq!(
+        allowed.unwrap().status(),
+        200,
+        "the same client reaches it when allowed"
+    );
 }
