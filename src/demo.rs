@@ -373,6 +373,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                 let req = milestones::TransitionRequest {
                     action: Action::Advance,
                     note: None,
+                    from: None,
                 };
                 milestones::transition(state, &who, p, id, req)
                     .await?
@@ -407,6 +408,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         milestones::TransitionRequest {
             action: Action::SignOff,
             note: None,
+            from: None,
         },
     )
     .await?

@@ -342,6 +342,11 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
+            // Every 401 names the scheme to authenticate with (RFC 9110 §11.6.1): also a failed
+            // login, refresh or logout, whose credentials travel in the body.
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="buyin""#));
+            }
             ApiError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.join(", ")));
             }

@@ -4,9 +4,16 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::LogFormat;
 
+/// actix-http logs every request it cannot parse (a bad request line or header, never reaching
+/// the application) as an ERROR "stream error": any client could fill the error log with them.
+/// They are answered 400 and not logged; everything the application answers is logged with its
+/// status, client errors at INFO.
+const QUIET_CLIENT_ERRORS: &str = "actix_http::h1::dispatcher=off";
+
 /// Installs the global subscriber; a second call (as in tests) is a no-op.
 pub fn init(filter: &str, format: LogFormat) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(format!("{filter},{QUIET_CLIENT_ERRORS}"))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -68,8 +68,10 @@ pub struct ActivityListQuery {
     pub kind: Option<ActivityKind>,
     pub party: Option<ProjectRole>,
     /// On or after this day.
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub from: Option<NaiveDate>,
     /// On or before this day.
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub to: Option<NaiveDate>,
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
@@ -81,6 +83,7 @@ pub struct ActivityListQuery {
 #[into_params(parameter_in = Query)]
 pub struct ReadinessQuery {
     /// The day the report is for (default: today, UTC). Only activities on or before it count.
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub as_of: Option<NaiveDate>,
 }
 

@@ -26,10 +26,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// Compared case-insensitively; stored trimmed and lower-cased.
+    /// Compared case-insensitively; stored trimmed and lower-cased, an international domain in its
+    /// `xn--` form. The part before `@` must be ASCII; invisible characters are refused.
     #[schema(example = "ada@example.org")]
     pub email: String,
-    /// 12 to 1024 bytes.
+    /// At least 12 visible characters, at most 1024 bytes; not blank, not one character
+    /// repeated, not one of the most common passwords.
     #[schema(example = "correct horse battery staple", min_length = 12)]
     pub password: String,
     /// 1 to 200 characters.

@@ -35,8 +35,13 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const OTHER_METHOD: &[u8] = b"OTHER";
 
 /// Folds unknown methods into one `OTHER` value before anything records or logs the request; the
-/// request is still answered (405, as for any method a route does not have).
+/// request is still answered (405, as for any method a route does not have). `HEAD` is served as
+/// `GET` wherever `GET` is (the server sends the headers without the body).
 fn bounded_method(req: &mut ServiceRequest) {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+        return;
+    }
     const KNOWN: [Method; 9] = [
         Method::GET,
         Method::HEAD,
@@ -132,9 +137,25 @@ pub async fn observe(
             return Err(failure(res));
         }
     };
+    if response.status() == actix_web::http::StatusCode::NOT_FOUND && !is_problem(&response) {
+        // A 404 from a library's own service (Swagger UI's unknown files) is a problem too.
+        let problem = ApiError::not_found(
+            "route_not_found",
+            format!("There is no resource at {}.", response.request().path()),
+        )
+        .error_response();
+        response = response.into_response(problem);
+    }
     with_request_id(response.headers_mut(), &id);
     log_finished(&span, response.status().as_u16(), started);
     Ok(response)
+}
+
+fn is_problem(response: &ServiceResponse<BoxBody>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == crate::error::PROBLEM_JSON.as_bytes())
 }
 
 fn with_request_id(headers: &mut HeaderMap, id: &str) {

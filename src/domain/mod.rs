@@ -1,6 +1,7 @@
 //! Value types parsed at the edge and shared by every layer: once a request has become one of
 //! these, the rule it encodes holds everywhere behind it.
 
+pub mod day;
 pub mod ladder;
 mod roles;
 pub mod text;

@@ -2,6 +2,20 @@
 
 use crate::error::FieldError;
 
+/// Characters that show nothing: format characters (zero-width spaces and joiners, direction
+/// marks and overrides, the byte-order mark, soft hyphen, tag characters), variation selectors
+/// and Hangul fillers, and control characters. They make look-alike identities ("ada" and
+/// "a\u{200B}da") and padding that is not there.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
 /// A required name: trimmed, 1 to 200 characters, no control characters.
 pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();

@@ -23,6 +23,7 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct LogActivity {
     /// Not in the future, not before the project's `start_date`.
+    #[serde(deserialize_with = "crate::domain::day::required")]
     pub occurred_on: NaiveDate,
     /// 0.25 to 24, in quarter hours.
     #[schema(example = 1.5, minimum = 0.25, maximum = 24, multiple_of = 0.25)]

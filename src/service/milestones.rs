@@ -38,6 +38,7 @@ pub struct CreateMilestone {
     #[schema(example = "dues invoicing")]
     pub knowledge_area: String,
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub due_date: Option<NaiveDate>,
     /// An active staff member of the project: the person who will own this knowledge.
     pub staff_owner_id: Option<Uuid>,
@@ -59,7 +60,7 @@ pub struct UpdateMilestone {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::domain::day::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<Option<NaiveDate>>,
     /// Reassigning the owner of a milestone in `ready_for_signoff` sends it back to
@@ -84,6 +85,9 @@ pub struct TransitionRequest {
     pub action: Action,
     /// Required for `reject` and `reopen`: the reason.
     pub note: Option<String>,
+    /// The stage you saw. When given, the transition happens only from it (else 409
+    /// `milestone_moved`), so a double-clicked or repeated `advance` moves one step, never two.
+    pub from: Option<Stage>,
 }
 
 /// A milestone with what the caller needs to act on it.
@@ -597,6 +601,11 @@ pub async fn transition(
         ));
     }
 
+    if let Some(seen) = input.from
+        && seen != milestone.stage
+    {
+        return Err(moved_meanwhile(seen, milestone.stage));
+    }
     let txn = state.db.begin().await?;
     let evidence = evidence(&txn, &milestone).await?;
     let allowed = ladder::allowed_actions(milestone.stage, facts, evidence);
@@ -626,11 +635,10 @@ pub async fn transition(
         None
     };
     if !milestones::move_stage_if_at(&txn, milestone.id, milestone.stage, to, now, signer).await? {
-        return Err(ApiError::IllegalTransition {
-            detail: "The milestone moved on meanwhile; read it again.".into(),
-            allowed_actions: Vec::new(),
-            unmet: Vec::new(),
-        });
+        let now_at = milestones::find_in_project(&txn, project_id, milestone_id)
+            .await?
+            .map_or(milestone.stage, |m| m.stage);
+        return Err(moved_meanwhile(milestone.stage, now_at));
     }
     let org_id = access.project.org_id;
     write_transition(
@@ -662,6 +670,17 @@ pub async fn transition(
         .ok_or_else(not_found)?;
     let moved = view(&txn, &access, caller, moved).await?;
     Ok(Pending::new(txn, moved))
+}
+
+fn moved_meanwhile(seen: Stage, now: Stage) -> ApiError {
+    ApiError::conflict(
+        "milestone_moved",
+        format!(
+            "The milestone is at `{}`, not `{}` as you saw it; read it again.",
+            now.as_str(),
+            seen.as_str()
+        ),
+    )
 }
 
 pub async fn history(

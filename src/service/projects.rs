@@ -36,9 +36,12 @@ pub struct CreateProject {
     pub system_name: Option<String>,
     /// Defaults to `planning`; a new project cannot start `closed`.
     pub status: Option<ProjectStatus>,
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub start_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub go_live_date: Option<NaiveDate>,
     /// The day the consultants leave.
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub consultant_exit_date: Option<NaiveDate>,
     pub external_id: Option<String>,
     pub external_source: Option<String>,
@@ -60,13 +63,13 @@ pub struct UpdateProject {
     pub system_name: Option<Option<String>>,
     /// `closed` ends every consultant's participation.
     pub status: Option<ProjectStatus>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::domain::day::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub start_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::domain::day::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub go_live_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::domain::day::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub consultant_exit_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]

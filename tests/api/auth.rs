@@ -59,27 +59,79 @@ async fn malformed_emails_are_refused_with_a_field_error() {
 }
 
 #[actix_web::test]
-async fn passwords_must_be_12_to_1024_bytes() {
+async fn passwords_must_be_12_characters_to_1024_bytes() {
     let app = spawn_app().await;
     let short = app.register("a@example.org", "elevenchars", "A").await;
     short.assert_problem(422, "validation_failed");
     assert_eq!(short.error_fields(), ["password"]);
 
-    let long = app.register("b@example.org", &"x".repeat(1025), "B").await;
+    let long = app.register("b@example.org", &"xy".repeat(513), "B").await;
     long.assert_problem(422, "validation_failed");
     assert_eq!(long.error_fields(), ["password"]);
 
     assert_eq!(
-        app.register("c@example.org", &"x".repeat(12), "C")
+        app.register("c@example.org", &"xy".repeat(6), "C")
             .await
             .status,
         201
     );
     assert_eq!(
-        app.register("d@example.org", &"x".repeat(1024), "D")
+        app.register("d@example.org", &"xy".repeat(512), "D")
             .await
             .status,
         201
+    );
+}
+
+#[actix_web::test]
+async fn invisible_blank_repeated_and_common_passwords_are_refused() {
+    let app = spawn_app().await;
+    for (i, password) in [
+        "\u{200B}".repeat(4),                   // 12 bytes, nothing visible
+        format!("ab{}", "\u{200D}".repeat(10)), // 2 visible characters
+        " ".repeat(16),
+        "z".repeat(16),
+        "Password1234".to_owned(),
+        "qwertyuiop123".to_owned(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = app
+            .register(&format!("p{i}@example.org"), &password, "P")
+            .await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.error_fields(), ["password"], "{password:?}");
+    }
+}
+
+#[actix_web::test]
+async fn look_alike_and_invisible_character_emails_never_make_a_second_account() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.register("ada@example.org", PASSWORD, "Ada")
+            .await
+            .status,
+        201
+    );
+    for email in [
+        "a\u{200B}da@example.org",
+        "ada@exa\u{00AD}mple.org",
+        "\u{0430}da@example.org",
+        "ａｄａ@example.org",
+    ] {
+        let res = app.register(email, PASSWORD, "Not Ada").await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.error_fields(), ["email"], "{email:?}");
+    }
+    app.register("ADA@Example.Org", PASSWORD, "Ada again")
+        .await
+        .assert_problem(409, "email_taken");
+    let idn = app.register("ada@bücher.example", PASSWORD, "Ada B").await;
+    assert_eq!(
+        idn.body["email"], "ada@xn--bcher-kva.example",
+        "{}",
+        idn.body
     );
 }
 
@@ -292,4 +344,33 @@ async fn a_disabled_account_cannot_log_in_and_its_tokens_stop_working() {
         )
         .await;
     refreshed.assert_problem(401, "invalid_refresh_token");
+}
+
+#[actix_web::test]
+async fn every_401_names_the_scheme_to_authenticate_with() {
+    let app = spawn_app().await;
+    let wrong = app.login("nobody@example.org", "wrong password!").await;
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": "nope"}),
+        )
+        .await;
+    let logout = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": "nope"}),
+        )
+        .await;
+    for res in [&wrong, &refresh, &logout] {
+        assert_eq!(res.status, 401, "{}", res.body);
+        assert!(
+            res.header("www-authenticate")
+                .is_some_and(|v| v.starts_with("Bearer")),
+            "{:?}",
+            res.headers
+        );
+    }
 }

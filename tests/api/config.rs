@@ -138,3 +138,67 @@ fn sigterm_turns_readiness_off_drains_and_exits_zero() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn malformed_http_from_a_client_is_never_logged_as_an_error() {
+    use std::{
+        io::{Read, Write},
+        net::TcpStream,
+        process::Stdio,
+        time::Duration,
+    };
+    let dir = std::env::temp_dir().join(format!("buyin-logs-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_buyin"))
+        .current_dir(&dir)
+        .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
+        .env("BUYIN_LOG", "info")
+        .env("BUYIN_LOG_FORMAT", "json")
+        .env_remove("BUYIN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let send = |raw: &[u8]| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.write_all(raw).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.lines().next().map(str::to_owned)
+    };
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        send(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_deref()
+            == Some("HTTP/1.1 200 OK")
+    });
+    assert!(ready, "the server starts");
+    for raw in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"[..],
+        b"G@T /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03AAAA\r\n\r\n",
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{bad",
+    ] {
+        let answer = send(raw).unwrap_or_default();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(r#""status":400"#),
+        "the app's own 400 is logged:\n{log}"
+    );
+    assert!(
+        !log.contains("ERROR"),
+        "client errors are not errors:\n{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

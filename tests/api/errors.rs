@@ -328,3 +328,49 @@ async fn if_match_must_be_a_star_or_etags() {
         .assert_problem(status, code);
     }
 }
+
+#[actix_web::test]
+async fn dates_outside_1900_to_9999_are_refused_everywhere_never_a_500() {
+    let app = crate::helpers::spawn_app().await;
+    let w = app.world().await;
+    let token = Some(w.lead.access_token.as_str());
+    let project = format!("/api/v1/projects/{}", w.project_id);
+    for day in ["-4714-01-01", "+10000-01-01", "1899-12-31"] {
+        let created = app
+            .post(
+                &format!("/api/v1/orgs/{}/projects", w.org_id),
+                token,
+                json!({"name": "Old", "start_date": day}),
+            )
+            .await;
+        created.assert_problem(400, "invalid_body");
+        assert_eq!(created.error_fields(), ["start_date"]);
+        let milestone = app
+            .post(
+                &format!("{project}/milestones"),
+                token,
+                json!({"title": "Old", "knowledge_area": "x", "due_date": day}),
+            )
+            .await;
+        milestone.assert_problem(400, "invalid_body");
+        let logged = app
+            .post(
+                &format!("{project}/activities"),
+                token,
+                json!({"occurred_on": day, "hours": 1, "kind": "execution"}),
+            )
+            .await;
+        logged.assert_problem(400, "invalid_body");
+        let auth = format!("Bearer {}", w.lead.access_token);
+        app.patch_any_version(&project, &auth, json!({"go_live_date": day}).to_string())
+            .await
+            .assert_problem(400, "invalid_body");
+        let encoded = day.replace('+', "%2B");
+        app.get(&format!("{project}/activities?from={encoded}"), token)
+            .await
+            .assert_problem(400, "invalid_query_parameter");
+        app.get(&format!("{project}/readiness?as_of={encoded}"), token)
+            .await
+            .assert_problem(400, "invalid_query_parameter");
+    }
+}

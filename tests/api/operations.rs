@@ -101,3 +101,15 @@ async fn metrics_labels_stay_bounded_under_unknown_methods() {
         "57 more made-up methods add no series"
     );
 }
+
+#[actix_web::test]
+async fn head_works_wherever_get_does_and_unknown_swagger_files_are_problems() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/swagger-ui/", "/openapi.json"] {
+        let res = app.request(awc::http::Method::HEAD, path, None, None).await;
+        assert_eq!(res.status, 200, "HEAD {path}");
+        assert!(res.raw.is_empty(), "no body for HEAD {path}");
+    }
+    let missing = app.get("/swagger-ui/no-such-file.js", None).await;
+    missing.assert_problem(404, "route_not_found");
+}

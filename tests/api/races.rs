@@ -205,3 +205,32 @@ async fn a_removed_employee_never_stays_staff_under_concurrent_requests() {
         );
     }
 }
+
+#[actix_web::test]
+async fn two_advances_from_the_same_stage_move_a_milestone_one_step() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let transitions = format!(
+        "/api/v1/projects/{}/milestones/{}/transitions",
+        w.project_id, w.milestone_id
+    );
+    let mut stage = "planned".to_owned();
+    for _ in 0..2 {
+        let body = json!({"action": "advance", "from": stage});
+        let (a, b) = join(
+            app.post(&transitions, Some(&w.lead.access_token), body.clone()),
+            app.post(&transitions, Some(&w.staff.access_token), body),
+        )
+        .await;
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", a.body, b.body);
+        let refused = if a.status == 409 { &a } else { &b };
+        refused.assert_problem(409, "milestone_moved");
+        let moved = if a.status == 200 { &a } else { &b };
+        let next = moved.body["stage"].as_str().unwrap().to_owned();
+        assert_ne!(next, stage);
+        stage = next;
+    }
+    assert_eq!(stage, "shadowing", "two rounds, two steps");
+}
