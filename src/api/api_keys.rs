@@ -74,6 +74,7 @@ fn key_response(k: api_key::Model) -> ApiKeyResponse {
             headers(("Location" = String, description = "The key's place in the list."))),
         (status = 403, description = "Not an organisation admin (API keys cannot make keys).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation holds 50 live API keys already (`limit_reached`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orgs/{org_id}/api-keys")]

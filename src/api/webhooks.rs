@@ -132,6 +132,7 @@ type WebhookPath = web::Path<(Uuid, Uuid)>;
             headers(("Location" = String, description = "The webhook."))),
         (status = 403, description = "Not an organisation admin.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an http(s) URL to a public address, or bad event types.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation holds 20 webhooks already (`limit_reached`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orgs/{org_id}/webhooks")]

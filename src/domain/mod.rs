@@ -3,6 +3,7 @@
 
 pub mod day;
 pub mod ladder;
+pub mod limits;
 mod roles;
 pub mod text;
 pub mod throttle;

@@ -23,6 +23,26 @@ pub struct NewActivity {
     pub logged_by: Option<Uuid>,
 }
 
+/// The quarter hours `user_id` has logged on the project for `day`.
+pub async fn quarter_hours_on(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    user_id: Uuid,
+    day: NaiveDate,
+) -> Result<i64, DbErr> {
+    // At most 96 entries (a day's quarter hours), so they are summed here, alike on both engines.
+    let entries: Vec<i32> = activity::Entity::find()
+        .select_only()
+        .column(activity::Column::QuarterHours)
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .filter(activity::Column::UserId.eq(user_id))
+        .filter(activity::Column::OccurredOn.eq(day))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(entries.into_iter().map(i64::from).sum())
+}
+
 pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activity::Model, DbErr> {
     activity::ActiveModel {
         id: Set(Uuid::now_v7()),

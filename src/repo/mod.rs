@@ -53,6 +53,19 @@ impl HotSql {
     }
 }
 
+/// How many rows of `E` match `condition` (for the per-parent limits).
+pub async fn count<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    condition: sea_orm::Condition,
+) -> Result<u64, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{PaginatorTrait, QueryFilter};
+    E::find().filter(condition).count(db).await
+}
+
 /// A keyset page request: rows after `after` (by id), at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest<K = Uuid> {

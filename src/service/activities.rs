@@ -131,6 +131,21 @@ pub async fn log(
         return Err(ApiError::Validation(errors));
     }
     let txn = state.db.begin().await?;
+    // A day has 24 hours: per member, project and day (under the project's lock, so two entries
+    // sent together cannot both pass).
+    crate::repo::projects::lock_for_update(&txn, project_id).await?;
+    let that_day =
+        activities::quarter_hours_on(&txn, project_id, user_id, input.occurred_on).await?;
+    if that_day + i64::from(quarter_hours) > crate::domain::limits::QUARTER_HOURS_PER_DAY {
+        return Err(ApiError::invalid(
+            "hours",
+            format!(
+                "{} hours are logged for {} already; a day has 24",
+                that_day as f64 / 4.0,
+                input.occurred_on
+            ),
+        ));
+    }
     let logged = activities::insert(
         &txn,
         NewActivity {

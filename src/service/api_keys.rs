@@ -5,7 +5,7 @@
 //! can never do what only a person may (sign off, mark criteria done, manage members).
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
+use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -17,12 +17,13 @@ use super::{
     auth::{Caller, KeyCaller},
     events::record,
     secrets::{random_token, sha256_hex},
+    within_limit,
 };
 use crate::{
-    domain::{KeyScope, text},
+    domain::{KeyScope, limits, text},
     entity::api_key,
     error::{ApiError, AuthFailure, FieldError},
-    repo::{PageRequest, api_keys},
+    repo::{PageRequest, api_keys, orgs},
 };
 
 pub const KEY_PREFIX: &str = "bik_";
@@ -74,6 +75,15 @@ pub async fn create(
     }
     let secret = random_token(KEY_PREFIX);
     let txn = state.db.begin().await?;
+    orgs::lock_for_update(&txn, org_id).await?;
+    within_limit::<api_key::Entity>(
+        &txn,
+        limits::API_KEYS_PER_ORG,
+        Condition::all()
+            .add(api_key::Column::OrgId.eq(org_id))
+            .add(api_key::Column::RevokedAt.is_null()),
+    )
+    .await?;
     let key = api_keys::insert(
         &txn,
         api_keys::NewKey {

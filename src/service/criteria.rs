@@ -1,7 +1,7 @@
 //! Acceptance criteria: any member edits the text, only staff mark one done.
 
 use chrono::Utc;
-use sea_orm::TransactionTrait;
+use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -13,8 +13,14 @@ use super::{
     events::record,
     idempotency::Pending,
     milestones::{criterion_text, load},
+    within_limit,
 };
-use crate::{domain::ProjectRole, entity::criterion, error::ApiError, repo::milestones};
+use crate::{
+    domain::{ProjectRole, limits},
+    entity::criterion,
+    error::ApiError,
+    repo::{milestones, projects},
+};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +62,13 @@ pub async fn create(
     )?;
     let text = criterion_text("text", &input.text).map_err(|e| ApiError::Validation(vec![e]))?;
     let txn = state.db.begin().await?;
+    projects::lock_for_update(&txn, project_id).await?;
+    within_limit::<criterion::Entity>(
+        &txn,
+        limits::CRITERIA_PER_MILESTONE,
+        Condition::all().add(criterion::Column::MilestoneId.eq(milestone.id)),
+    )
+    .await?;
     let created = milestones::insert_criterion(&txn, milestone.id, text).await?;
     record(
         &txn,

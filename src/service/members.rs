@@ -4,7 +4,7 @@
 //! staff can lead; a project always keeps an active staff lead; one active participation per
 //! user per project; weekly hours 0–80 in quarter hours.
 
-use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -18,9 +18,10 @@ use super::{
     idempotency::Pending,
     orgs::resolve_user,
     projects::nullable,
+    within_limit,
 };
 use crate::{
-    domain::{ProjectRole, ProjectStatus, text},
+    domain::{ProjectRole, ProjectStatus, limits, text},
     entity::{project_member, user},
     error::{ApiError, FieldError},
     repo::{
@@ -163,6 +164,14 @@ pub async fn add(
             "The project is closed: its consultants have left, and none can join.",
         ));
     }
+    within_limit::<project_member::Entity>(
+        &txn,
+        limits::MEMBERS_PER_PROJECT,
+        Condition::all()
+            .add(project_member::Column::ProjectId.eq(project_id))
+            .add(project_member::Column::LeftAt.is_null()),
+    )
+    .await?;
     let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
     let required = required_role(&txn, access.project.org_id, user.id).await?;
     if input.role != required {

@@ -1,7 +1,7 @@
 //! Handoff milestones and their transitions along the ladder.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -14,12 +14,13 @@ use super::{
     events::{changes, record},
     idempotency::Pending,
     projects::nullable,
+    within_limit,
 };
 use crate::{
     domain::{
         Action, ProjectRole, ProjectStatus, Stage,
         ladder::{self, Actor, Evidence},
-        text,
+        limits, text,
     },
     entity::{criterion, milestone, milestone_transition},
     error::{ApiError, FieldError},
@@ -205,6 +206,13 @@ pub async fn create(
     let external_id = optional("external_id", input.external_id.as_deref(), 200);
     let external_source = optional("external_source", input.external_source.as_deref(), 100);
     let mut criteria = Vec::new();
+    let most = limits::CRITERIA_PER_MILESTONE.max;
+    if input.acceptance_criteria.len() as u64 > most {
+        errors.push(FieldError::new(
+            "acceptance_criteria",
+            format!("at most {most} criteria per milestone"),
+        ));
+    }
     for (i, line) in input.acceptance_criteria.iter().enumerate() {
         match criterion_text(&format!("acceptance_criteria[{i}]"), line) {
             Ok(t) => criteria.push(t),
@@ -220,6 +228,12 @@ pub async fn create(
             "The project is closed; it takes no new milestones.",
         ));
     }
+    within_limit::<milestone::Entity>(
+        &txn,
+        limits::MILESTONES_PER_PROJECT,
+        Condition::all().add(milestone::Column::ProjectId.eq(project_id)),
+    )
+    .await?;
     if let Some(owner) = input.staff_owner_id
         && let Err(e) = require_participant(
             &txn,

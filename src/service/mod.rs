@@ -19,7 +19,34 @@ pub mod secrets;
 pub mod tokens;
 pub mod webhooks;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+
+use crate::{domain::limits::Limit, error::ApiError};
+
+/// Refuses one more child when the parent holds `limit.max` of them already (409
+/// `limit_reached`). Call it under the parent's lock, so concurrent adds cannot pass it together.
+pub async fn within_limit<E>(
+    db: &impl ConnectionTrait,
+    limit: Limit,
+    children: sea_orm::Condition,
+) -> Result<(), ApiError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let count = crate::repo::count::<E>(db, children).await?;
+    if limit.allows_one_more(count) {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "limit_reached",
+            format!(
+                "A {} holds at most {} {}.",
+                limit.per, limit.max, limit.what
+            ),
+        ))
+    }
+}
 
 use password::Passwords;
 use tokens::Tokens;

@@ -1,6 +1,6 @@
 //! Organisations and their members.
 
-use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -12,9 +12,10 @@ use super::{
     auth::Caller,
     events::record,
     idempotency::Pending,
+    within_limit,
 };
 use crate::{
-    domain::{Email, OrgRole, ProjectRole, text},
+    domain::{Email, OrgRole, ProjectRole, limits, text},
     entity::{org, org_member, project, user},
     error::{ApiError, FieldError},
     repo::{PageRequest, orgs, project_members, projects, users},
@@ -76,6 +77,12 @@ pub async fn create(
     let person = caller.person()?;
     let name = text::name("name", &input.name).map_err(|e| ApiError::Validation(vec![e]))?;
     let txn = state.db.begin().await?;
+    within_limit::<org_member::Entity>(
+        &txn,
+        limits::ORGS_PER_USER,
+        Condition::all().add(org_member::Column::UserId.eq(person.id)),
+    )
+    .await?;
     let slug = match input.slug {
         Some(slug) => {
             let slug = text::slug(&slug).map_err(|e| ApiError::Validation(vec![e]))?;
@@ -250,7 +257,19 @@ pub async fn add_member(
         .require_admin()?;
     let txn = state.db.begin().await?;
     orgs::lock_for_update(&txn, org_id).await?;
+    within_limit::<org_member::Entity>(
+        &txn,
+        limits::MEMBERS_PER_ORG,
+        Condition::all().add(org_member::Column::OrgId.eq(org_id)),
+    )
+    .await?;
     let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
+    within_limit::<org_member::Entity>(
+        &txn,
+        limits::ORGS_PER_USER,
+        Condition::all().add(org_member::Column::UserId.eq(user.id)),
+    )
+    .await?;
     if orgs::find_member(&txn, org_id, user.id).await?.is_some() {
         return Err(ApiError::conflict(
             "already_member",

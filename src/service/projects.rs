@@ -2,7 +2,7 @@
 //! optimistic concurrency, closing and deletion.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::TransactionTrait;
+use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -14,6 +14,7 @@ use super::{
     auth::Caller,
     events::{changes, record},
     idempotency::Pending,
+    within_limit,
 };
 use crate::{
     domain::{ProjectRole, ProjectStatus, text},
@@ -227,6 +228,12 @@ pub async fn create(
             Caller::User(_) => super::access::org_not_found(),
         });
     }
+    within_limit::<project::Entity>(
+        &txn,
+        crate::domain::limits::PROJECTS_PER_ORG,
+        Condition::all().add(project::Column::OrgId.eq(org_id)),
+    )
+    .await?;
     let project = projects::insert_project(&txn, new).await?;
     project_members::insert(
         &txn,

@@ -18,7 +18,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -163,6 +163,13 @@ pub async fn create(
     }
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    crate::repo::orgs::lock_for_update(&txn, org_id).await?;
+    super::within_limit::<webhook::Entity>(
+        &txn,
+        crate::domain::limits::WEBHOOKS_PER_ORG,
+        sea_orm::Condition::all().add(webhook::Column::OrgId.eq(org_id)),
+    )
+    .await?;
     let created = webhooks::insert(
         &txn,
         webhook::Model {
