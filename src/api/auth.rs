@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(login)
         .service(refresh)
         .service(logout)
+        .service(logout_all)
+        .service(change_password)
         .service(me);
 }
 
@@ -197,6 +199,70 @@ async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     auth::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 12 visible characters, at most 1024 bytes; not blank, not one character
+    /// repeated, not one of the most common passwords, not the current one.
+    #[schema(example = "a brand new passphrase 42")]
+    pub new_password: String,
+}
+
+/// Change your password.
+///
+/// Every session of the account ends at once, this one included: every access and refresh token
+/// issued before stops working. The answer is the token pair of a new session. Wrong guesses at
+/// the current password are throttled like logins.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed; a new session's tokens.", body = TokenResponse),
+        (status = 403, description = "An API key has no password.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The current password is wrong, or the new one breaks a rule.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords from this address.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+#[post("/me/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddr(source): ClientAddr,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.person()?;
+    let pair = auth::change_password(
+        &state,
+        user,
+        source,
+        &body.current_password,
+        body.new_password,
+    )
+    .await?;
+    Ok(tokens(pair))
+}
+
+/// Sign out everywhere: every session of the account ends, this one included.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session has ended."),
+        (status = 403, description = "An API key has no sessions.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout-all")]
+async fn logout_all(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    auth::logout_all(&state, caller.person()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -124,3 +124,22 @@ pub async fn mark_refresh_token_used(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// Revokes every live session of a user (sign out everywhere, a password change).
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<u64, DbErr> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            session::Column::RevokedReason,
+            Expr::value(Some(reason.to_owned())),
+        )
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -41,3 +41,19 @@ pub async fn find_by_email(
 pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(db).await
 }
+
+pub async fn update_password_hash(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+) -> Result<(), DbErr> {
+    user::ActiveModel {
+        id: Set(id),
+        password_hash: Set(password_hash),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

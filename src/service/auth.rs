@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
 use uuid::Uuid;
 
 use super::{AppState, tokens};
@@ -236,11 +236,76 @@ pub async fn login(
     for_account.forget(state).await;
 
     let txn = state.db.begin().await?;
-    let session = sessions::insert_session(&txn, account.id, Utc::now() + SESSION_LIFETIME).await?;
-    let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-    sessions::insert_refresh_token(&txn, session.id, refresh_hash).await?;
+    let pair = new_session(state, &txn, account.id).await?;
     txn.commit().await?;
-    token_pair(state, account.id, session.id, refresh_token)
+    Ok(pair)
+}
+
+/// Opens a session for `user_id` in `txn` and issues its first token pair.
+async fn new_session(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<TokenPair, ApiError> {
+    let session = sessions::insert_session(txn, user_id, Utc::now() + SESSION_LIFETIME).await?;
+    let (refresh_token, refresh_hash) = tokens::new_refresh_token();
+    sessions::insert_refresh_token(txn, session.id, refresh_hash).await?;
+    token_pair(state, user_id, session.id, refresh_token)
+}
+
+/// Changes the caller's password, given the current one. Every session, this one included, ends
+/// at once (so does every token issued before); the answer is a new session's token pair.
+/// Guesses at the current password count like login attempts from the caller's address.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    source: IpAddr,
+    current: &str,
+    new: String,
+) -> Result<TokenPair, ApiError> {
+    let new = Password::parse(new).map_err(|e| ApiError::Validation(vec![e]))?;
+    if current.len() > Password::MAX_BYTES {
+        return Err(wrong_current_password());
+    }
+    let key = format!("password:{}:{}", source_key(source), user.id);
+    let attempt = Attempt::count(state, key, Policy::ACCOUNT_FROM_SOURCE).await?;
+    let account = users::find_by_id(&state.db, user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+    if !state
+        .passwords
+        .verify(current, Some(&account.password_hash))
+        .await?
+    {
+        return Err(wrong_current_password());
+    }
+    attempt.forget(state).await;
+    if current == new.expose() {
+        return Err(ApiError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    let hash = state.passwords.hash(new.expose()).await?;
+    let txn = state.db.begin().await?;
+    users::update_password_hash(&txn, user.id, hash).await?;
+    sessions::revoke_all_for_user(&txn, user.id, "password_changed").await?;
+    let pair = new_session(state, &txn, user.id).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, "password changed; every other session revoked");
+    Ok(pair)
+}
+
+fn wrong_current_password() -> ApiError {
+    ApiError::invalid("current_password", "is not your current password")
+}
+
+/// Ends every session of the caller, on every device: all their access and refresh tokens stop
+/// working at once.
+pub async fn logout_all(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
+    let ended = sessions::revoke_all_for_user(&state.db, user.id, "logout_all").await?;
+    tracing::info!(user_id = %user.id, sessions = ended, "signed out everywhere");
+    Ok(())
 }
 
 fn token_pair(

@@ -4,7 +4,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_JWT_SECRET, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, spawn_app};
 
 fn claims(app_user: uuid::Uuid, sid: uuid::Uuid) -> Value {
     let now = chrono::Utc::now().timestamp();
@@ -282,4 +282,93 @@ async fn a_session_past_its_absolute_lifetime_cannot_be_refreshed() {
     .await
     .assert_problem(401, "invalid_refresh_token");
     assert_invalid_token(&me(&app, &ada.access_token).await);
+}
+
+#[actix_web::test]
+async fn changing_the_password_ends_every_session_and_every_earlier_token() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let phone = app.login(&ada.email, PASSWORD).await;
+    let phone_token = phone.body["access_token"].as_str().unwrap().to_owned();
+    let new_password = "a brand new passphrase 42";
+    let changed = app
+        .post(
+            "/api/v1/me/password",
+            Some(&ada.access_token),
+            json!({"current_password": PASSWORD, "new_password": new_password}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    for token in [&ada.access_token, &phone_token] {
+        app.get("/api/v1/me", Some(token))
+            .await
+            .assert_problem(401, "invalid_token");
+    }
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": ada.refresh_token}),
+    )
+    .await
+    .assert_problem(401, "invalid_refresh_token");
+    let fresh = changed.body["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/me", Some(fresh)).await.status, 200);
+    app.login(&ada.email, PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    assert_eq!(app.login(&ada.email, new_password).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_wrong_current_password_changes_nothing_and_guesses_are_throttled() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let attempt = || {
+        app.post(
+            "/api/v1/me/password",
+            Some(&ada.access_token),
+            json!({"current_password": "not my password", "new_password": "a brand new passphrase 42"}),
+        )
+    };
+    for _ in 0..5 {
+        let res = attempt().await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.error_fields(), ["current_password"]);
+    }
+    attempt().await.assert_problem(429, "too_many_requests");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&ada.access_token)).await.status,
+        200
+    );
+    assert_eq!(app.login(&ada.email, PASSWORD).await.status, 200);
+}
+
+#[actix_web::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let phone = app.login(&ada.email, PASSWORD).await;
+    let res = app
+        .post(
+            "/api/v1/auth/logout-all",
+            Some(&ada.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    for token in [
+        &ada.access_token,
+        phone.body["access_token"].as_str().unwrap(),
+    ] {
+        app.get("/api/v1/me", Some(token))
+            .await
+            .assert_problem(401, "invalid_token");
+    }
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": phone.body["refresh_token"]}),
+    )
+    .await
+    .assert_problem(401, "invalid_refresh_token");
 }
