@@ -116,7 +116,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     .await?
     .commit(None)
     .await?;
-    orgs::add_member(
+    // Sam joins as staff: Dana invites him, and he accepts.
+    let invitation = orgs::invite(
         state,
         &dana,
         org.id,
@@ -129,6 +130,10 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     .await?
     .commit(None)
     .await?;
+    orgs::accept_invitation(state, &sam, invitation.id)
+        .await?
+        .commit(None)
+        .await?;
 
     let project = projects::create(
         state,

@@ -9,6 +9,7 @@ mod m20261126_000003_milestones_activities;
 mod m20261126_000004_api_keys;
 mod m20261126_000005_webhooks;
 mod m20261202_000006_login_throttles;
+mod m20261202_000007_org_invitations;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_api_keys::Migration),
             Box::new(m20261126_000005_webhooks::Migration),
             Box::new(m20261202_000006_login_throttles::Migration),
+            Box::new(m20261202_000007_org_invitations::Migration),
         ]
     }
 }

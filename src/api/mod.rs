@@ -9,6 +9,7 @@ pub mod events;
 pub mod extract;
 pub mod fallback;
 pub mod idempotency;
+pub mod invitations;
 pub mod members;
 pub mod middleware;
 pub mod milestones;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(idempotency::idempotent))
             .configure(auth::configure)
             .configure(orgs::configure)
+            .configure(invitations::configure)
             .configure(api_keys::configure)
             .configure(webhooks::configure)
             .configure(projects::configure)

@@ -1,6 +1,6 @@
 //! `/orgs`: organisations, their members and their event log.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, http::StatusCode, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,6 +11,7 @@ use super::{
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
+    invitations::{InvitationResponse, invitation_response},
 };
 use crate::{
     domain::OrgRole,
@@ -67,7 +68,7 @@ pub struct OrgMemberResponse {
     pub joined_at: DateTime<Utc>,
 }
 
-fn member_response((member, user): (org_member::Model, user::Model)) -> OrgMemberResponse {
+pub fn member_response((member, user): (org_member::Model, user::Model)) -> OrgMemberResponse {
     OrgMemberResponse {
         user_id: user.id,
         display_name: user.display_name,
@@ -201,18 +202,23 @@ async fn list_members(
     )))
 }
 
-/// Add an existing account to the organisation (admins).
+/// Invite someone to the organisation (admins), by email or by account id.
+///
+/// They join when they accept (`POST /me/invitations/{invitation_id}/accept`): nobody becomes
+/// an organisation's staff without deciding to. The answer is the same whether or not an account
+/// has the email, so it tells nobody who has an account. Inviting again returns the pending
+/// invitation.
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path)),
     request_body = AddOrgMember,
     responses(
-        (status = 201, description = "Added.", body = OrgMemberResponse,
-            headers(("Location" = String, description = "The new membership."))),
+        (status = 202, description = "Invited; they join when they accept.", body = InvitationResponse,
+            headers(("Location" = String, description = "The invitation."))),
         (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already a member, or an active consultant on the organisation's projects.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No such account.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member, or the organisation's invitation limit is reached.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not exactly one of `email` and `user_id`, or a malformed email.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/orgs/{org_id}/members")]
@@ -224,12 +230,15 @@ async fn add_member(
     ApiJson(body): ApiJson<AddOrgMember>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = path.into_inner();
-    let added = orgs::add_member(&state, &caller, org_id, body).await?;
-    let reply = Reply::created(format!(
-        "/api/v1/orgs/{org_id}/members/{}",
-        added.value().1.id
-    ));
-    commit(added, &claim, reply, member_response).await
+    let invited = orgs::invite(&state, &caller, org_id, body).await?;
+    let reply = Reply {
+        location: Some(format!(
+            "/api/v1/orgs/{org_id}/invitations/{}",
+            invited.value().id
+        )),
+        ..Reply::new(StatusCode::ACCEPTED)
+    };
+    commit(invited, &claim, reply, invitation_response).await
 }
 
 /// One member of the organisation (members only).

@@ -42,6 +42,11 @@ pub const MEMBERS_PER_ORG: Limit = Limit {
     what: "members",
     per: "organisation",
 };
+pub const INVITATIONS_PER_ORG: Limit = Limit {
+    max: 1_000,
+    what: "pending invitations",
+    per: "organisation",
+};
 pub const ORGS_PER_USER: Limit = Limit {
     max: 100,
     what: "organisations",

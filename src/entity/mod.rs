@@ -9,6 +9,7 @@ pub mod idempotency_key;
 pub mod milestone;
 pub mod milestone_transition;
 pub mod org;
+pub mod org_invitation;
 pub mod org_member;
 pub mod project;
 pub mod project_member;

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod api_keys;
 pub mod events;
 pub mod idempotency;
+pub mod invitations;
 pub mod milestones;
 pub mod orgs;
 pub mod project_members;

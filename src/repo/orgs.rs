@@ -126,6 +126,23 @@ pub async fn find_member(
     Ok(found.and_then(|(m, u)| u.map(|u| (m, u))))
 }
 
+/// Whether the person an invitation names is a member already.
+pub async fn is_member(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    invitee: &super::invitations::Invitee,
+) -> Result<bool, DbErr> {
+    use super::invitations::Invitee;
+    let query = org_member::Entity::find()
+        .filter(org_member::Column::OrgId.eq(org_id))
+        .inner_join(user::Entity);
+    let query = match invitee {
+        Invitee::Email(email) => query.filter(user::Column::Email.eq(email.as_str())),
+        Invitee::User(id) => query.filter(org_member::Column::UserId.eq(*id)),
+    };
+    Ok(query.one(db).await?.is_some())
+}
+
 pub async fn list_members(
     db: &impl ConnectionTrait,
     org_id: Uuid,

@@ -81,6 +81,21 @@ pub async fn list(
     Ok(into_page(rows, page.limit))
 }
 
+/// Whether `user_id` has ever taken part in a project of the organisation.
+pub async fn ever_in_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(project_member::Entity::find()
+        .inner_join(project::Entity)
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project_member::Column::UserId.eq(user_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
 pub async fn count_active_leads(db: &impl ConnectionTrait, project_id: Uuid) -> Result<u64, DbErr> {
     project_member::Entity::find()
         .filter(project_member::Column::ProjectId.eq(project_id))

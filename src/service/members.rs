@@ -16,18 +16,17 @@ use super::{
     auth::Caller,
     events::{changes, record},
     idempotency::Pending,
-    orgs::resolve_user,
     projects::nullable,
     within_limit,
 };
 use crate::{
-    domain::{ProjectRole, ProjectStatus, limits, text},
+    domain::{Email, ProjectRole, ProjectStatus, limits, text},
     entity::{project_member, user},
     error::{ApiError, FieldError},
     repo::{
         PageRequest, orgs,
         project_members::{self, NewParticipation},
-        projects,
+        projects, users,
     },
 };
 
@@ -172,7 +171,13 @@ pub async fn add(
             .add(project_member::Column::LeftAt.is_null()),
     )
     .await?;
-    let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
+    let user = resolve_participant(
+        &txn,
+        access.project.org_id,
+        input.email.as_deref(),
+        input.user_id,
+    )
+    .await?;
     let required = required_role(&txn, access.project.org_id, user.id).await?;
     if input.role != required {
         let message = match required {
@@ -218,6 +223,41 @@ pub async fn add(
     )
     .await?;
     Ok(Pending::new(txn, (member, user)))
+}
+
+/// Resolves whom to add: by account id, or by email among the people the organisation knows (its
+/// members, and anyone who has taken part in one of its projects). An email nobody there knows
+/// gets the same 422 whether or not an account has it, so adding by email tells nobody which
+/// emails have accounts; newcomers are invited to the organisation, or added by account id.
+async fn resolve_participant(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    email: Option<&str>,
+    user_id: Option<Uuid>,
+) -> Result<user::Model, ApiError> {
+    match (email, user_id) {
+        (Some(email), None) => {
+            let unknown = || {
+                ApiError::invalid(
+                    "email",
+                    "nobody this organisation knows has this email: add them by account id, or invite them to the organisation",
+                )
+            };
+            let user = users::find_by_email(db, &Email::normalise(email))
+                .await?
+                .ok_or_else(unknown)?;
+            let known = orgs::find_member(db, org_id, user.id).await?.is_some()
+                || project_members::ever_in_org(db, org_id, user.id).await?;
+            known.then_some(user).ok_or_else(unknown)
+        }
+        (None, Some(id)) => users::find_by_id(db, id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("user_id", "no account has this id")),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "email",
+            "give exactly one of `email` and `user_id`",
+        )])),
+    }
 }
 
 /// Takes the organisation's membership lock, then the project's, and returns the project's

@@ -1,6 +1,6 @@
 //! Organisations and their members.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -16,9 +16,13 @@ use super::{
 };
 use crate::{
     domain::{Email, OrgRole, ProjectRole, limits, text},
-    entity::{org, org_member, project, user},
+    entity::{org, org_invitation, org_member, project, user},
     error::{ApiError, FieldError},
-    repo::{PageRequest, orgs, project_members, projects, users},
+    repo::{
+        PageRequest,
+        invitations::{self, Invitee},
+        orgs, project_members, projects, users,
+    },
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -208,26 +212,6 @@ pub async fn update(
     Ok(OrgAccess { org, ..access })
 }
 
-/// Resolves `{email | user_id}` to an existing account (422 naming the field otherwise).
-pub async fn resolve_user(
-    db: &impl ConnectionTrait,
-    email: Option<&str>,
-    user_id: Option<Uuid>,
-) -> Result<user::Model, ApiError> {
-    match (email, user_id) {
-        (Some(email), None) => users::find_by_email(db, &Email::normalise(email))
-            .await?
-            .ok_or_else(|| ApiError::invalid("email", "no account has this email")),
-        (None, Some(id)) => users::find_by_id(db, id)
-            .await?
-            .ok_or_else(|| ApiError::invalid("user_id", "no account has this id")),
-        _ => Err(ApiError::Validation(vec![FieldError::new(
-            "email",
-            "give exactly one of `email` and `user_id`",
-        )])),
-    }
-}
-
 pub async fn list_members(
     state: &AppState,
     caller: &Caller,
@@ -246,54 +230,54 @@ fn project_names(projects: &[project::Model]) -> String {
         .join(", ")
 }
 
-pub async fn add_member(
+/// Invites someone to the organisation (admins): by email, or by account id. Joining is theirs to
+/// accept, so nobody becomes staff of an organisation without deciding to, and the answer is the
+/// same whether or not an account has the email (it names no account). Inviting again returns
+/// the pending invitation.
+pub async fn invite(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
     input: AddOrgMember,
-) -> Result<Pending<(org_member::Model, user::Model)>, ApiError> {
+) -> Result<Pending<org_invitation::Model>, ApiError> {
     org_access(&state.db, caller, org_id)
         .await?
         .require_admin()?;
+    let invitee = match (input.email.as_deref(), input.user_id) {
+        (Some(email), None) => Invitee::Email(
+            Email::parse(email)
+                .map_err(|e| ApiError::Validation(vec![e]))?
+                .into_inner(),
+        ),
+        (None, Some(id)) => Invitee::User(id),
+        _ => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "email",
+                "give exactly one of `email` and `user_id`",
+            )]));
+        }
+    };
     let txn = state.db.begin().await?;
     orgs::lock_for_update(&txn, org_id).await?;
-    within_limit::<org_member::Entity>(
+    // Members are listed to admins already: saying so tells them nothing new.
+    if orgs::is_member(&txn, org_id, &invitee).await? {
+        return Err(already_member());
+    }
+    if let Some(pending) = invitations::find_for(&txn, org_id, &invitee).await? {
+        return Ok(Pending::new(txn, pending));
+    }
+    within_limit::<org_invitation::Entity>(
         &txn,
-        limits::MEMBERS_PER_ORG,
-        Condition::all().add(org_member::Column::OrgId.eq(org_id)),
+        limits::INVITATIONS_PER_ORG,
+        Condition::all().add(org_invitation::Column::OrgId.eq(org_id)),
     )
     .await?;
-    let user = resolve_user(&txn, input.email.as_deref(), input.user_id).await?;
-    within_limit::<org_member::Entity>(
-        &txn,
-        limits::ORGS_PER_USER,
-        Condition::all().add(org_member::Column::UserId.eq(user.id)),
-    )
-    .await?;
-    if orgs::find_member(&txn, org_id, user.id).await?.is_some() {
-        return Err(ApiError::conflict(
-            "already_member",
-            "This user is already a member of the organisation.",
-        ));
-    }
-    // Staff are exactly the organisation's members: someone consulting on its projects must
-    // leave those participations before joining, or they would be counted on both sides.
-    let consulting = projects::projects_consulted_by(&txn, org_id, user.id).await?;
-    if !consulting.is_empty() {
-        return Err(ApiError::conflict(
-            "active_consultant",
-            format!(
-                "This user is an active consultant on {}; remove them from those projects first.",
-                project_names(&consulting)
-            ),
-        ));
-    }
-    let member = orgs::insert_member(&txn, org_id, user.id, input.role)
+    let invitation = invitations::insert(&txn, org_id, invitee, input.role, caller.user_id())
         .await
         .map_err(|err| match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
-                "already_member",
-                "This user is already a member of the organisation.",
+                "idempotency_in_progress",
+                "This person is being invited concurrently; retry shortly.",
             ),
             _ => err.into(),
         })?;
@@ -302,12 +286,168 @@ pub async fn add_member(
         caller,
         org_id,
         None,
-        "org.member_added",
-        user.id,
-        json!({"user_id": user.id, "role": input.role}),
+        "org.member_invited",
+        invitation.id,
+        json!({"email": invitation.email, "user_id": invitation.user_id, "role": invitation.role}),
     )
     .await?;
+    Ok(Pending::new(txn, invitation))
+}
+
+fn already_member() -> ApiError {
+    ApiError::conflict(
+        "already_member",
+        "This user is already a member of the organisation.",
+    )
+}
+
+fn invitation_not_found() -> ApiError {
+    ApiError::not_found(
+        "invitation_not_found",
+        "There is no such invitation for you.",
+    )
+}
+
+/// Accepts an invitation addressed to the caller (by their id or email): they become a member
+/// with the invited role, under the same rules as ever (staff are exactly the members, so an
+/// active consultant on the organisation's projects must leave those first).
+pub async fn accept_invitation(
+    state: &AppState,
+    caller: &Caller,
+    invitation_id: Uuid,
+) -> Result<Pending<(org_member::Model, user::Model)>, ApiError> {
+    let person = caller.person()?;
+    let txn = state.db.begin().await?;
+    let invitation = invitations::find_addressed_to(&txn, invitation_id, person.id, &person.email)
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    let org_id = invitation.org_id;
+    orgs::lock_for_update(&txn, org_id).await?;
+    if orgs::find_member(&txn, org_id, person.id).await?.is_some() {
+        return Err(already_member());
+    }
+    within_limit::<org_member::Entity>(
+        &txn,
+        limits::MEMBERS_PER_ORG,
+        Condition::all().add(org_member::Column::OrgId.eq(org_id)),
+    )
+    .await?;
+    within_limit::<org_member::Entity>(
+        &txn,
+        limits::ORGS_PER_USER,
+        Condition::all().add(org_member::Column::UserId.eq(person.id)),
+    )
+    .await?;
+    // Staff are exactly the organisation's members: someone consulting on its projects must
+    // leave those participations before joining, or they would be counted on both sides.
+    let consulting = projects::projects_consulted_by(&txn, org_id, person.id).await?;
+    if !consulting.is_empty() {
+        return Err(ApiError::conflict(
+            "active_consultant",
+            format!(
+                "You are an active consultant on {}; leave those projects first.",
+                project_names(&consulting)
+            ),
+        ));
+    }
+    let member = orgs::insert_member(&txn, org_id, person.id, invitation.role).await?;
+    invitations::delete(&txn, invitation.id).await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "org.member_added",
+        person.id,
+        json!({"user_id": person.id, "role": invitation.role, "invitation_id": invitation.id}),
+    )
+    .await?;
+    let user = users::find_by_id(&txn, person.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            crate::error::AuthFailure::InvalidToken,
+        ))?;
     Ok(Pending::new(txn, (member, user)))
+}
+
+/// Declines an invitation addressed to the caller.
+pub async fn decline_invitation(
+    state: &AppState,
+    caller: &Caller,
+    invitation_id: Uuid,
+) -> Result<(), ApiError> {
+    let person = caller.person()?;
+    let txn = state.db.begin().await?;
+    let invitation = invitations::find_addressed_to(&txn, invitation_id, person.id, &person.email)
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    invitations::delete(&txn, invitation.id).await?;
+    record(
+        &txn,
+        caller,
+        invitation.org_id,
+        None,
+        "org.invitation_declined",
+        invitation.id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The invitations addressed to the caller, with their organisations.
+pub async fn my_invitations(
+    state: &AppState,
+    caller: &Caller,
+    page: PageRequest,
+) -> Result<(Vec<(org_invitation::Model, org::Model)>, bool), ApiError> {
+    let person = caller.person()?;
+    Ok(invitations::list_for_user(&state.db, person.id, &person.email, page).await?)
+}
+
+/// The organisation's pending invitations (admins).
+pub async fn list_invitations(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<(Vec<org_invitation::Model>, bool), ApiError> {
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    Ok(invitations::list_for_org(&state.db, org_id, page).await?)
+}
+
+/// Withdraws a pending invitation (admins).
+pub async fn revoke_invitation(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    invitation_id: Uuid,
+) -> Result<(), ApiError> {
+    org_access(&state.db, caller, org_id)
+        .await?
+        .require_admin()?;
+    let txn = state.db.begin().await?;
+    let invitation = invitations::find_in_org(&txn, org_id, invitation_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("invitation_not_found", "There is no such invitation.")
+        })?;
+    invitations::delete(&txn, invitation.id).await?;
+    record(
+        &txn,
+        caller,
+        org_id,
+        None,
+        "org.invitation_revoked",
+        invitation.id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 fn last_admin() -> ApiError {

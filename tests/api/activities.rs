@@ -41,13 +41,15 @@ async fn hours_are_a_quarter_to_24_in_quarter_hours() {
         res.assert_problem(422, "validation_failed");
         assert_eq!(res.error_fields(), ["hours"], "{hours}");
     }
-    for hours in [0.25, 24.0] {
+    // Each on a day of its own: a day holds 24 hours (and the world logged one today).
+    let yesterday = today() - chrono::Duration::days(1);
+    for (day, hours) in [(today(), 0.25), (yesterday, 24.0)] {
         assert_eq!(
             log(
                 &app,
                 &w,
                 &w.staff,
-                json!({"occurred_on": today(), "hours": hours, "kind": "execution"})
+                json!({"occurred_on": day, "hours": hours, "kind": "execution"})
             )
             .await
             .status,

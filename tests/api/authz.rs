@@ -79,6 +79,7 @@ fn fill(template: &str, world: &World, target_id: &str) -> String {
         .replace("{activity_id}", &world.activity_id.to_string())
         .replace("{key_id}", &world.spare_key_id.to_string())
         .replace("{webhook_id}", &world.webhook_id.to_string())
+        .replace("{invitation_id}", &world.invitation_id)
         .replace("{today}", &chrono::Utc::now().date_naive().to_string())
         .replace("{user_id}", target_id)
         .replace("{staff_id}", &world.staff.id.to_string())

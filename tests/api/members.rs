@@ -360,3 +360,46 @@ async fn an_unknown_account_cannot_be_added() {
     .await;
     assert_eq!(res.error_fields(), ["user_id"]);
 }
+
+#[actix_web::test]
+async fn adding_by_email_says_nothing_about_accounts_the_organisation_does_not_know() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let members = format!("/api/v1/projects/{}/members", w.project_id);
+    let token = Some(w.lead.access_token.as_str());
+    // One email has an account (in no organisation), the other none: the same answer.
+    let registered = app
+        .post(
+            &members,
+            token,
+            json!({"email": w.spare_outsider.email, "role": "consultant"}),
+        )
+        .await;
+    let unregistered = app
+        .post(
+            &members,
+            token,
+            json!({"email": "nobody@example.org", "role": "consultant"}),
+        )
+        .await;
+    registered.assert_problem(422, "validation_failed");
+    unregistered.assert_problem(422, "validation_failed");
+    assert_eq!(registered.body["errors"], unregistered.body["errors"]);
+    // By account id, or by the email of someone the organisation knows, it works.
+    let by_id = app
+        .post(
+            &members,
+            token,
+            json!({"user_id": w.spare_outsider.id, "role": "consultant"}),
+        )
+        .await;
+    assert_eq!(by_id.status, 201, "{}", by_id.body);
+    let known = app
+        .post(
+            &members,
+            token,
+            json!({"email": w.spare_member.email, "role": "staff"}),
+        )
+        .await;
+    assert_eq!(known.status, 201, "{}", known.body);
+}

@@ -81,26 +81,137 @@ async fn names_must_be_1_to_200_characters() {
 }
 
 #[actix_web::test]
-async fn adding_an_unknown_account_is_422() {
+async fn inviting_an_email_answers_the_same_whether_or_not_an_account_has_it() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let res = app
+    let members = format!("/api/v1/orgs/{}/members", w.org_id);
+    let token = Some(w.admin.access_token.as_str());
+    let known = app
         .post(
-            &format!("/api/v1/orgs/{}/members", w.org_id),
-            Some(&w.admin.access_token),
+            &members,
+            token,
+            json!({"email": w.spare_outsider.email, "role": "member"}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            &members,
+            token,
             json!({"email": "nobody@example.org", "role": "member"}),
         )
         .await;
-    res.assert_problem(422, "validation_failed");
-    assert_eq!(res.error_fields(), ["email"]);
-    let both = app
-        .post(
-            &format!("/api/v1/orgs/{}/members", w.org_id),
-            Some(&w.admin.access_token),
-            json!({"role": "member"}),
+    assert_eq!((known.status, unknown.status), (202, 202));
+    let shape = |body: &serde_json::Value| {
+        let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        (keys, body["user_id"].clone())
+    };
+    assert_eq!(
+        shape(&known.body),
+        shape(&unknown.body),
+        "{} / {}",
+        known.body,
+        unknown.body
+    );
+    assert_eq!(
+        known.body["user_id"],
+        serde_json::Value::Null,
+        "no account is named"
+    );
+    // Neither is a member until they accept.
+    let list = app.get(&format!("{members}?limit=100"), token).await;
+    assert!(!list.raw.windows(6).any(|w| w == b"nobody"));
+    assert!(
+        !String::from_utf8_lossy(&list.raw).contains(&w.spare_outsider.id.to_string()),
+        "not a member before accepting"
+    );
+    let neither = app.post(&members, token, json!({"role": "member"})).await;
+    neither.assert_problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn an_invitation_is_accepted_by_the_invitee_alone_and_makes_them_staff() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let invitation = app
+        .invite(
+            &w.admin,
+            w.org_id,
+            json!({"email": w.spare_outsider.email, "role": "member"}),
         )
         .await;
-    both.assert_problem(422, "validation_failed");
+    let mine = app
+        .get(
+            "/api/v1/me/invitations",
+            Some(&w.spare_outsider.access_token),
+        )
+        .await;
+    assert_eq!(mine.body["items"][0]["id"], invitation.as_str());
+    assert_eq!(mine.body["items"][0]["org_name"], "Acme Association");
+    // Nobody else can accept it, not even the admin who sent it.
+    for someone_else in [&w.admin, &w.outsider, &w.staff] {
+        app.accept(someone_else, &invitation)
+            .await
+            .assert_problem(404, "invitation_not_found");
+    }
+    let joined = app.accept(&w.spare_outsider, &invitation).await;
+    assert_eq!(joined.status, 201, "{}", joined.body);
+    assert_eq!(joined.body["role"], "member");
+    // Now staff: they join a project as staff, never as a consultant.
+    let added = app
+        .post(
+            &format!("/api/v1/projects/{}/members", w.project_id),
+            Some(&w.lead.access_token),
+            json!({"user_id": w.spare_outsider.id, "role": "staff"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    app.accept(&w.spare_outsider, &invitation)
+        .await
+        .assert_problem(404, "invitation_not_found");
+}
+
+#[actix_web::test]
+async fn invitations_can_be_declined_or_withdrawn() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let declined = app
+        .invite(
+            &w.admin,
+            w.org_id,
+            json!({"user_id": w.spare_outsider.id, "role": "admin"}),
+        )
+        .await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/me/invitations/{declined}"),
+            Some(&w.spare_outsider.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204);
+    let withdrawn = app
+        .invite(
+            &w.admin,
+            w.org_id,
+            json!({"user_id": w.spare_outsider.id, "role": "member"}),
+        )
+        .await;
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/orgs/{}/invitations/{withdrawn}", w.org_id),
+            Some(&w.admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204);
+    for gone in [&declined, &withdrawn] {
+        app.accept(&w.spare_outsider, gone)
+            .await
+            .assert_problem(404, "invitation_not_found");
+    }
 }
 
 #[actix_web::test]
@@ -120,13 +231,14 @@ async fn adding_an_existing_member_again_is_a_conflict() {
 async fn an_active_consultant_cannot_join_the_organisation_as_staff() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let res = app
-        .post(
-            &format!("/api/v1/orgs/{}/members", w.org_id),
-            Some(&w.admin.access_token),
+    let invitation = app
+        .invite(
+            &w.admin,
+            w.org_id,
             json!({"user_id": w.consultant.id, "role": "member"}),
         )
         .await;
+    let res = app.accept(&w.consultant, &invitation).await;
     res.assert_problem(409, "active_consultant");
     assert!(
         res.body["detail"]

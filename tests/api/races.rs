@@ -128,12 +128,16 @@ async fn a_person_is_never_staff_and_consultant_at_once_under_concurrent_request
     for _ in 0..ROUNDS {
         let r = round(&app, &hash).await;
         let u = app.fast_user("u", &hash).await;
-        let (org_members, project_members) = paths(&r);
-        let join_org = app.post(
-            &org_members,
-            Some(&r.admin.access_token),
-            json!({"user_id": u.id, "role": "member"}),
-        );
+        let (_, project_members) = paths(&r);
+        // U accepts an invitation to the organisation while a lead adds U as a consultant.
+        let invitation = app
+            .invite(
+                &r.admin,
+                r.org_id,
+                json!({"user_id": u.id, "role": "member"}),
+            )
+            .await;
+        let join_org = app.accept(&u, &invitation);
         let consult = app.post(
             &project_members,
             Some(&r.lead.access_token),

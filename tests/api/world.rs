@@ -24,6 +24,8 @@ pub struct World {
     pub spare_key_id: Uuid,
     /// A webhook of the organisation (to a closed loopback port).
     pub webhook_id: Uuid,
+    /// The organisation's pending invitation of `outsider` (by email), as the admin made it.
+    pub invitation_id: String,
     /// Admin of the organisation, not a project member.
     pub admin: TestUser,
     /// Staff lead of the project (and an ordinary org member).
@@ -95,6 +97,7 @@ impl TestApp {
         res.body["id"].as_str().unwrap().parse().unwrap()
     }
 
+    /// `admin` invites `user` to the organisation by account id, and `user` accepts.
     pub async fn add_org_member(
         &self,
         admin: &TestUser,
@@ -102,14 +105,33 @@ impl TestApp {
         user: &TestUser,
         role: &str,
     ) {
+        let invitation = self
+            .invite(admin, org_id, json!({"user_id": user.id, "role": role}))
+            .await;
+        let res = self.accept(user, &invitation).await;
+        assert_eq!(res.status, 201, "accept invitation: {}", res.body);
+    }
+
+    /// An invitation to the organisation (`body`: `email` or `user_id`, and `role`); its id.
+    pub async fn invite(&self, admin: &TestUser, org_id: Uuid, body: serde_json::Value) -> String {
         let res = self
             .post(
                 &format!("/api/v1/orgs/{org_id}/members"),
                 Some(&admin.access_token),
-                json!({"user_id": user.id, "role": role}),
+                body,
             )
             .await;
-        assert_eq!(res.status, 201, "add org member: {}", res.body);
+        assert_eq!(res.status, 202, "invite: {}", res.body);
+        res.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn accept(&self, user: &TestUser, invitation: &str) -> crate::helpers::TestResponse {
+        self.post(
+            &format!("/api/v1/me/invitations/{invitation}/accept"),
+            Some(&user.access_token),
+            json!({}),
+        )
+        .await
     }
 
     pub async fn create_project(
@@ -234,6 +256,14 @@ impl TestApp {
         assert_eq!(hook.status, 201, "create webhook: {}", hook.body);
         let webhook_id = hook.body["id"].as_str().unwrap().parse().unwrap();
 
+        let invitation_id = self
+            .invite(
+                &admin,
+                org_id,
+                json!({"email": outsider.email, "role": "member"}),
+            )
+            .await;
+
         let other_org_id = self.create_org(&other, "Other Association").await;
         let other_project_id = self
             .create_project(&other, other_org_id, json!({"name": "Their project"}))
@@ -250,6 +280,7 @@ impl TestApp {
             key_write,
             spare_key_id,
             webhook_id,
+            invitation_id,
             admin,
             lead,
             staff,
