@@ -7,7 +7,7 @@ use utoipa::{
     Modify, OpenApi, PartialSchema,
     openapi::{
         ContentBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder,
-        schema::{ArrayItems, Schema, SchemaType, Type},
+        schema::{ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -244,6 +244,8 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 /// (PostgreSQL cannot store one); the schemas say so with a pattern, so clients and generators
 /// know it before they send.
 const NO_NUL: &str = "^[^\\u0000]*$";
+/// Dates run from 1900-01-01 to 9999-12-31 (`domain::day`).
+const DATE_RANGE: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$";
 
 const PRINTABLE_ASCII: &str = "^[ -~]+$";
 
@@ -259,7 +261,13 @@ fn forbid_nul(schema: &mut Schema) {
                 SchemaType::Array(types) => types.contains(&Type::String),
                 _ => false,
             };
-            if is_string
+            let is_date = matches!(
+                object.format,
+                Some(SchemaFormat::KnownFormat(KnownFormat::Date))
+            );
+            if is_string && is_date && object.pattern.is_none() {
+                object.pattern = Some(DATE_RANGE.to_owned());
+            } else if is_string
                 && object.format.is_none()
                 && object.enum_values.is_none()
                 && object.pattern.is_none()

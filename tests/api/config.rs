@@ -76,20 +76,44 @@ fn accepted_durations_are_seconds_or_human_readable() {
     assert_eq!(config("1h").ok(), Some(3600));
 }
 
-#[test]
-fn sigterm_turns_readiness_off_drains_and_exits_zero() {
-    use std::{
-        io::{Read, Write},
-        net::TcpStream,
-        time::Duration,
-    };
-    let dir = std::env::temp_dir().join(format!("buyin-shutdown-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port nothing listens on yet.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// Sends `raw` bytes to the server on `port` and returns the first line of its answer.
+fn first_line(port: u16, raw: &[u8]) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.write_all(raw).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.lines().next().map(str::to_owned)
+}
+
+fn status_line(port: u16, path: &str) -> Option<String> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    first_line(port, request.as_bytes())
+}
+
+/// Waits until the server on `port` answers `/readyz` 200 (its signal handlers are installed by
+/// then); false after 5 s.
+fn ready(port: u16) -> bool {
+    (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        status_line(port, "/readyz").as_deref() == Some("HTTP/1.1 200 OK")
+    })
+}
+
+#[test]
+fn sigterm_turns_readiness_off_drains_and_exits_zero() {
+    let dir = std::env::temp_dir().join(format!("buyin-shutdown-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_buyin"))
         .current_dir(&dir)
         .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
@@ -98,29 +122,14 @@ fn sigterm_turns_readiness_off_drains_and_exits_zero() {
         .env_remove("BUYIN_DATABASE_URL")
         .spawn()
         .unwrap();
-    let status_line = |path: &str| {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-        let mut answer = String::new();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        stream.read_to_string(&mut answer).ok()?;
-        answer.lines().next().map(str::to_owned)
-    };
-    // Ready means answering /readyz (the signal handlers are installed by then).
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        status_line("/readyz").as_deref() == Some("HTTP/1.1 200 OK")
-    });
-    assert!(ready, "the server starts");
+    let status_line = |path: &str| status_line(port, path);
+    assert!(ready(port), "the server starts");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(
         status_line("/readyz").as_deref(),
         Some("HTTP/1.1 503 Service Unavailable"),
@@ -141,19 +150,10 @@ fn sigterm_turns_readiness_off_drains_and_exits_zero() {
 
 #[test]
 fn malformed_http_from_a_client_is_never_logged_as_an_error() {
-    use std::{
-        io::{Read, Write},
-        net::TcpStream,
-        process::Stdio,
-        time::Duration,
-    };
+    use std::process::Stdio;
     let dir = std::env::temp_dir().join(format!("buyin-logs-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_buyin"))
         .current_dir(&dir)
         .env("BUYIN_BIND", format!("127.0.0.1:{port}"))
@@ -164,26 +164,14 @@ fn malformed_http_from_a_client_is_never_logged_as_an_error() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let send = |raw: &[u8]| {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-        stream.write_all(raw).ok()?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).ok()?;
-        answer.lines().next().map(str::to_owned)
-    };
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        send(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_deref()
-            == Some("HTTP/1.1 200 OK")
-    });
-    assert!(ready, "the server starts");
+    assert!(ready(port), "the server starts");
     for raw in [
         &b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"[..],
         b"G@T /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
         b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03AAAA\r\n\r\n",
         b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: close\r\n\r\n{bad",
     ] {
-        let answer = send(raw).unwrap_or_default();
+        let answer = first_line(port, raw).unwrap_or_default();
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     }
     Command::new("kill")
