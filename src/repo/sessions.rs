@@ -143,3 +143,37 @@ pub async fn revoke_all_for_user(
         .await?
         .rows_affected)
 }
+
+/// Revokes a user's live sessions beyond the `keep` newest (the oldest end first).
+pub async fn revoke_all_but_newest(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: u64,
+    reason: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let older: Vec<Uuid> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .order_by_desc(session::Column::CreatedAt)
+        .order_by_desc(session::Column::Id)
+        .offset(keep)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if older.is_empty() {
+        return Ok(0);
+    }
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            session::Column::RevokedReason,
+            Expr::value(Some(reason.to_owned())),
+        )
+        .filter(session::Column::Id.is_in(older))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -248,6 +248,13 @@ async fn new_session(
     user_id: Uuid,
 ) -> Result<TokenPair, ApiError> {
     let session = sessions::insert_session(txn, user_id, Utc::now() + SESSION_LIFETIME).await?;
+    sessions::revoke_all_but_newest(
+        txn,
+        user_id,
+        crate::domain::limits::SESSIONS_PER_USER,
+        "session_limit",
+    )
+    .await?;
     let (refresh_token, refresh_hash) = tokens::new_refresh_token();
     sessions::insert_refresh_token(txn, session.id, refresh_hash).await?;
     token_pair(state, user_id, session.id, refresh_token)

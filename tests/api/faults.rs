@@ -127,10 +127,13 @@ struct Ledger {
 }
 
 impl Ledger {
-    /// Logs an hour with a unique note; 201 is acknowledged, a 503 refused, anything else fails.
+    /// Logs an hour with a unique note, each on a day of its own going back from today (a day
+    /// holds 24 hours); 201 is acknowledged, a 503 refused, anything else fails.
     async fn write(&mut self, app: &TestApp, w: &World) -> u16 {
         let note = unique_name("fault");
-        let body = json!({"occurred_on": today(), "hours": 1, "kind": "execution", "note": note});
+        let written = self.acknowledged.len() + self.refused.len();
+        let day = today() - chrono::Duration::days(1 + written as i64);
+        let body = json!({"occurred_on": day, "hours": 1, "kind": "execution", "note": note});
         let res = log(app, w, &w.staff, body).await;
         self.record(note, &res);
         res.status
@@ -252,7 +255,10 @@ async fn killing_the_servers_connections_under_load_costs_at_most_one_request_ea
                 i += 1;
                 if (i + n).is_multiple_of(5) {
                     let note = unique_name("fault");
-                    let body = json!({"occurred_on": today(), "hours": 1, "kind": "execution", "note": note});
+                    // A day of its own for each write: a day holds 24 hours.
+                    let day = today() - chrono::Duration::days(1 + (n * 2000 + i) as i64);
+                    let body =
+                        json!({"occurred_on": day, "hours": 1, "kind": "execution", "note": note});
                     let res = log(app, w, &w.staff, body).await;
                     ledger.borrow_mut().record(note, &res);
                     if res.status != 201 {

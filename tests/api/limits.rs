@@ -150,3 +150,36 @@ async fn a_closed_project_takes_no_new_milestones_or_consultants() {
     .await
     .assert_problem(409, "project_closed");
 }
+
+#[actix_web::test]
+async fn an_account_keeps_at_most_100_live_sessions_the_oldest_ending_first() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await; // session 1
+    use buyin::entity::session::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    // 99 more sessions, made directly (a hash per login would make this test slow)…
+    for _ in 0..99 {
+        buyin::repo::sessions::insert_session(
+            &app.db,
+            ada.id,
+            chrono::Utc::now() + chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    }
+    // …then one more login: the first session ends, the newest 100 live on.
+    assert_eq!(
+        app.login(&ada.email, crate::helpers::PASSWORD).await.status,
+        200
+    );
+    let live = Entity::find()
+        .filter(Column::UserId.eq(ada.id))
+        .filter(Column::RevokedAt.is_null())
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(live, 100);
+    app.get("/api/v1/me", Some(&ada.access_token))
+        .await
+        .assert_problem(401, "invalid_token");
+}
