@@ -160,6 +160,9 @@ pub async fn revoke_all_but_newest(
         .order_by_desc(session::Column::CreatedAt)
         .order_by_desc(session::Column::Id)
         .offset(keep)
+        // SQLite takes no OFFSET without a LIMIT; a burst of logins past the cap ends at most
+        // this many at once, the rest on later logins.
+        .limit(1000)
         .into_tuple()
         .all(db)
         .await?;
