@@ -63,9 +63,10 @@ pub const WEBHOOKS_PER_ORG: Limit = Limit {
     per: "organisation",
 };
 
-/// Live sessions per account: a new login beyond it ends the oldest session (so a script that
-/// logs in over and over cannot grow the table, and the owner is never locked out by it).
-pub const SESSIONS_PER_USER: u64 = 100;
+/// Live sessions per account: a new login beyond it ends the oldest session, so a script that
+/// logs in over and over cannot grow the table without bound. High enough that an integration
+/// logging in often does not end a person's session within a working day of normal use.
+pub const SESSIONS_PER_USER: u64 = 1_000;
 
 /// A member's hours on one project on one day: a day has 24 (in quarter hours).
 pub const QUARTER_HOURS_PER_DAY: i64 = 96;

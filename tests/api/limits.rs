@@ -152,13 +152,13 @@ async fn a_closed_project_takes_no_new_milestones_or_consultants() {
 }
 
 #[actix_web::test]
-async fn an_account_keeps_at_most_100_live_sessions_the_oldest_ending_first() {
+async fn an_account_keeps_at_most_1000_live_sessions_the_oldest_ending_first() {
     let app = spawn_app().await;
     let ada = app.user("ada").await; // session 1
     use buyin::entity::session::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    // 99 more sessions, made directly (a hash per login would make this test slow)…
-    for _ in 0..99 {
+    // 999 more sessions, made directly (a hash per login would make this test slow)…
+    for _ in 0..999 {
         buyin::repo::sessions::insert_session(
             &app.db,
             ada.id,
@@ -167,7 +167,7 @@ async fn an_account_keeps_at_most_100_live_sessions_the_oldest_ending_first() {
         .await
         .unwrap();
     }
-    // …then one more login: the first session ends, the newest 100 live on.
+    // …then one more login: the first session ends, the newest 1,000 live on.
     assert_eq!(
         app.login(&ada.email, crate::helpers::PASSWORD).await.status,
         200
@@ -178,7 +178,7 @@ async fn an_account_keeps_at_most_100_live_sessions_the_oldest_ending_first() {
         .count(&app.db)
         .await
         .unwrap();
-    assert_eq!(live, 100);
+    assert_eq!(live, 1000);
     app.get("/api/v1/me", Some(&ada.access_token))
         .await
         .assert_problem(401, "invalid_token");
