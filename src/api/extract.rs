@@ -172,19 +172,19 @@ impl FromRequest for Authenticated {
 }
 
 /// The request's caller: resolved once per request (the idempotency middleware may have done it
-/// already), from the bearer credential, against the database.
+/// already, leaving it in the request's extensions), from the bearer credential, against the
+/// database.
 pub async fn authenticate(req: &HttpRequest) -> Result<auth::Caller, ApiError> {
-    if let Some(caller) = req.extensions().get::<auth::Caller>() {
-        return Ok(caller.clone());
+    // Left by the idempotency middleware when it authenticated first; one extractor takes it.
+    if let Some(caller) = req.extensions_mut().remove::<auth::Caller>() {
+        return Ok(caller);
     }
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal("AppState is not registered"))?;
     let token = bearer_token(req)?;
-    let caller = auth::authenticate(&state, &token).await?;
-    req.extensions_mut().insert(caller.clone());
-    Ok(caller)
+    auth::authenticate(&state, &token).await
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
