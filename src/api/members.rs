@@ -86,6 +86,7 @@ pub struct MemberListQuery {
 
 /// The project's members (active ones unless `include_former=true`).
 #[utoipa::path(
+    operation_id = "list_project_members",
     tag = "project members",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path), MemberListQuery),
@@ -118,6 +119,7 @@ async fn list_members(
 /// Add someone to the project (staff leads and organisation admins): members of the
 /// organisation as `staff`, anyone else as `consultant`.
 #[utoipa::path(
+    operation_id = "add_project_member",
     tag = "project members",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path)),
@@ -148,6 +150,7 @@ async fn add_member(
 
 /// One active member.
 #[utoipa::path(
+    operation_id = "get_project_member",
     tag = "project members",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path), ("user_id" = Uuid, Path)),
@@ -168,6 +171,7 @@ async fn get_member(
 /// Change a member's lead flag, weekly hours or responsibility (staff leads and organisation
 /// admins; `If-Match` required). The last active staff lead cannot be demoted.
 #[utoipa::path(
+    operation_id = "update_project_member",
     tag = "project members",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path), ("user_id" = Uuid, Path), ("If-Match" = String, Header, description = "The member's ETag.")),
@@ -205,6 +209,7 @@ async fn update_member(
 /// End a participation (staff leads and organisation admins; `If-Match` required). History is
 /// kept. The last active staff lead cannot leave.
 #[utoipa::path(
+    operation_id = "remove_project_member",
     tag = "project members",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path), ("user_id" = Uuid, Path), ("If-Match" = String, Header, description = "The member's ETag.")),

@@ -180,6 +180,7 @@ async fn update_org(
 
 /// The organisation's members: its staff (members only).
 #[utoipa::path(
+    operation_id = "list_org_members",
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ListQuery),
@@ -209,6 +210,7 @@ async fn list_members(
 /// has the email, so it tells nobody who has an account. Inviting again returns the pending
 /// invitation.
 #[utoipa::path(
+    operation_id = "add_org_member",
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path)),
@@ -243,6 +245,7 @@ async fn add_member(
 
 /// One member of the organisation (members only).
 #[utoipa::path(
+    operation_id = "get_org_member",
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
@@ -262,6 +265,7 @@ async fn get_member(
 
 /// Change a member's role (admins). The last admin cannot be demoted.
 #[utoipa::path(
+    operation_id = "update_org_member",
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
@@ -286,6 +290,7 @@ async fn update_member(
 
 /// Remove someone from the organisation (admins). Ends their staff participations.
 #[utoipa::path(
+    operation_id = "remove_org_member",
     tag = "organisations",
     security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("user_id" = Uuid, Path)),
