@@ -10,6 +10,7 @@ use sea_orm::DbErr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::domain::FieldError;
 use crate::domain::{Action, ladder::Blocker};
 
 /// The body of every error response (RFC 9457 problem details).
@@ -47,23 +48,6 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub blockers: Option<Vec<Blocker>>,
-}
-
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's path in the request body, e.g. `email` or `criteria[2].text`.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// Why a request could not be authenticated.

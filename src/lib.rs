@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod metrics;
 pub mod openapi;
 pub mod repo;

@@ -24,7 +24,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             and a readiness report.\n\nAuthenticate with `POST /api/v1/auth/login`, then use \
             **Authorize** with the `access_token`.",
     ),
-    components(schemas(Problem, FieldError, crate::api::webhooks::WebhookPayload)),
+    components(schemas(Problem, FieldError, crate::events::WebhookPayload, crate::domain::events::EventKind)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),

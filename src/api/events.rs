@@ -1,7 +1,6 @@
 //! The event log: `/projects/{project_id}/events` and `/orgs/{org_id}/events`.
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -10,6 +9,7 @@ use super::{common::limit, extract::Authenticated};
 use crate::{
     entity::event,
     error::ApiError,
+    events::FeedItem,
     repo::PageRequest,
     service::{AppState, events},
 };
@@ -18,38 +18,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(project_events).service(org_events);
 }
 
-/// Who made a change.
-#[derive(Serialize, ToSchema)]
-pub struct Actor {
-    /// `user` or `api_key`.
-    #[serde(rename = "type")]
-    #[schema(example = "user")]
-    pub actor_type: String,
-    pub id: Option<Uuid>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EventResponse {
-    /// Increases with every event; pass the last one seen as `?after=` to poll for new ones.
-    pub id: i64,
-    pub org_id: Uuid,
-    pub project_id: Option<Uuid>,
-    pub actor: Actor,
-    /// e.g. `project.created`, `member.added`, `org.member_removed`.
-    #[serde(rename = "type")]
-    #[schema(example = "project.updated")]
-    pub event_type: String,
-    /// The id of what changed (a project, a user…).
-    pub subject_id: Option<Uuid>,
-    /// What changed; for updates `{"changes": {field: {"from", "to"}}}`.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-    pub occurred_at: DateTime<Utc>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct EventPage {
-    pub items: Vec<EventResponse>,
+    pub items: Vec<FeedItem>,
     /// The id of the last event when more may follow (use it as `after`); null at the end.
     pub next_cursor: Option<String>,
 }
@@ -63,29 +34,6 @@ pub struct EventQuery {
     pub limit: Option<u64>,
 }
 
-fn event_response(e: event::Model) -> EventResponse {
-    let actor = match (e.actor_user_id, e.actor_api_key_id) {
-        (_, Some(key)) => Actor {
-            actor_type: "api_key".into(),
-            id: Some(key),
-        },
-        (user, None) => Actor {
-            actor_type: "user".into(),
-            id: user,
-        },
-    };
-    EventResponse {
-        id: e.id,
-        org_id: e.org_id,
-        project_id: e.project_id,
-        actor,
-        event_type: e.event_type,
-        subject_id: e.subject_id,
-        data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
-        occurred_at: e.occurred_at,
-    }
-}
-
 fn event_page((rows, more): (Vec<event::Model>, bool)) -> EventPage {
     let next_cursor = if more {
         rows.last().map(|e| e.id.to_string())
@@ -93,7 +41,7 @@ fn event_page((rows, more): (Vec<event::Model>, bool)) -> EventPage {
         None
     };
     EventPage {
-        items: rows.into_iter().map(event_response).collect(),
+        items: rows.iter().map(FeedItem::from).collect(),
         next_cursor,
     }
 }

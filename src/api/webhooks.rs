@@ -57,7 +57,7 @@ pub struct CreatedWebhook {
 
 fn webhook_response(w: webhook::Model) -> WebhookResponse {
     WebhookResponse {
-        event_types: webhooks::event_types(&w),
+        event_types: crate::events::subscriptions_of(&w),
         id: w.id,
         url: w.url,
         description: w.description,
@@ -105,18 +105,6 @@ fn delivery_response(d: webhook_delivery::Model) -> DeliveryResponse {
         created_at: d.created_at,
         delivered_at: d.delivered_at,
     }
-}
-
-/// The body of every delivery (Standard Webhooks payload), signed in the `webhook-id`,
-/// `webhook-timestamp` and `webhook-signature` headers.
-#[derive(Serialize, ToSchema)]
-pub struct WebhookPayload {
-    /// The event type, e.g. `milestone.signed_off`, or `ping`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub timestamp: DateTime<Utc>,
-    /// The event, as `GET …/events` returns it.
-    pub data: super::events::EventResponse,
 }
 
 type WebhookPath = web::Path<(Uuid, Uuid)>;

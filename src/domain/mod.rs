@@ -2,6 +2,8 @@
 //! these, the rule it encodes holds everywhere behind it.
 
 pub mod day;
+pub mod events;
+mod field_error;
 pub mod ladder;
 pub mod limits;
 mod roles;
@@ -9,6 +11,7 @@ pub mod text;
 pub mod throttle;
 mod user;
 
+pub use field_error::FieldError;
 pub use ladder::{Action, ActivityKind, Stage};
 pub use roles::{KeyScope, OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};

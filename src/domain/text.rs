@@ -1,6 +1,6 @@
 //! Free-text fields: names, descriptions, external ids.
 
-use crate::error::FieldError;
+use super::FieldError;
 
 /// Characters that show nothing: format characters (zero-width spaces and joiners, direction
 /// marks and overrides, the byte-order mark, soft hyphen, tag characters), variation selectors

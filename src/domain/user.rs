@@ -1,5 +1,5 @@
+use super::FieldError;
 use super::text::is_invisible;
-use crate::error::FieldError;
 
 /// An email address in one canonical form, so that one mailbox is one account: trimmed, the
 /// local part ASCII and lower-cased, the domain lower-cased and, when international, in its

@@ -3,15 +3,15 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::project_access, auth::Caller, events::record, idempotency::Pending};
+use super::{AppState, access::project_access, auth::Caller, idempotency::Pending};
 use crate::{
     domain::{ActivityKind, KeyScope, text},
     entity::activity,
     error::{ApiError, FieldError},
+    events::{Event, Scope, record},
     repo::{
         PageRequest,
         activities::{self, ActivityFilter, NewActivity},
@@ -161,18 +161,10 @@ pub async fn log(
         },
     )
     .await?;
-    let data = json!({
-        "user_id": logged.user_id, "party": logged.party, "occurred_on": logged.occurred_on,
-        "hours": f64::from(logged.quarter_hours) / 4.0, "kind": logged.kind, "milestone_id": logged.milestone_id,
-    });
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "activity.logged",
-        logged.id,
-        data,
+        caller.actor(),
+        Event::activity_logged(Scope::project(&access.project), &logged),
     )
     .await?;
     Ok(Pending::new(txn, logged))
@@ -209,15 +201,10 @@ pub async fn delete(
     )?;
     let txn = state.db.begin().await?;
     activities::delete(&txn, existing.id).await?;
-    let data = json!({"user_id": existing.user_id, "occurred_on": existing.occurred_on, "hours": f64::from(existing.quarter_hours) / 4.0});
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "activity.deleted",
-        existing.id,
-        data,
+        caller.actor(),
+        Event::activity_deleted(Scope::project(&access.project), &existing),
     )
     .await?;
     txn.commit().await?;

@@ -7,7 +7,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -15,7 +14,6 @@ use super::{
     AppState,
     access::org_access,
     auth::{Caller, KeyCaller},
-    events::record,
     secrets::{random_token, sha256_hex},
     within_limit,
 };
@@ -23,6 +21,7 @@ use crate::{
     domain::{KeyScope, limits, text},
     entity::api_key,
     error::{ApiError, AuthFailure, FieldError},
+    events::{Event, record},
     repo::{PageRequest, api_keys, orgs},
 };
 
@@ -97,16 +96,7 @@ pub async fn create(
         },
     )
     .await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "api_key.created",
-        key.id,
-        json!({"name": key.name, "scope": key.scope}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::api_key_created(&key)).await?;
     txn.commit().await?;
     Ok((key, secret))
 }
@@ -142,16 +132,7 @@ pub async fn revoke(
             "No such API key in this organisation.",
         ));
     }
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "api_key.revoked",
-        key_id,
-        json!({}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::api_key_revoked(org_id, key_id)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -71,6 +71,14 @@ impl Caller {
         }
     }
 
+    /// The caller as an event records it.
+    pub fn actor(&self) -> crate::events::Actor {
+        crate::events::Actor {
+            user_id: self.user_id(),
+            api_key_id: self.key().map(|k| k.key_id),
+        }
+    }
+
     /// A stable name for per-caller records (idempotency keys).
     pub fn principal(&self) -> String {
         match self {

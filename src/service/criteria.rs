@@ -3,14 +3,12 @@
 use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
     AppState,
     auth::Caller,
-    events::record,
     idempotency::Pending,
     milestones::{criterion_text, load},
     within_limit,
@@ -19,6 +17,7 @@ use crate::{
     domain::{ProjectRole, limits},
     entity::criterion,
     error::ApiError,
+    events::{Event, Scope, record},
     repo::{milestones, projects},
 };
 
@@ -42,10 +41,6 @@ fn not_found() -> ApiError {
         "criterion_not_found",
         "No such acceptance criterion on this milestone.",
     )
-}
-
-fn snapshot(c: &criterion::Model) -> serde_json::Value {
-    json!({"milestone_id": c.milestone_id, "text": c.text, "done": c.done})
 }
 
 pub async fn create(
@@ -72,12 +67,8 @@ pub async fn create(
     let created = milestones::insert_criterion(&txn, milestone.id, text).await?;
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "criterion.added",
-        created.id,
-        snapshot(&created),
+        caller.actor(),
+        Event::criterion_added(Scope::project(&access.project), &created),
     )
     .await?;
     Ok(Pending::new(txn, created))
@@ -134,15 +125,10 @@ pub async fn update(
         return Ok(before);
     }
     let updated = milestones::update_criterion(&txn, after).await?;
-    let diff = super::events::changes(&snapshot(&before), &snapshot(&updated));
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "criterion.updated",
-        updated.id,
-        json!({"changes": diff}),
+        caller.actor(),
+        Event::criterion_updated(Scope::project(&access.project), &before, &updated),
     )
     .await?;
     txn.commit().await?;
@@ -168,12 +154,8 @@ pub async fn delete(
     milestones::delete_criterion(&txn, existing.id).await?;
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "criterion.deleted",
-        existing.id,
-        snapshot(&existing),
+        caller.actor(),
+        Event::criterion_deleted(Scope::project(&access.project), &existing),
     )
     .await?;
     txn.commit().await?;

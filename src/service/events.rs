@@ -1,7 +1,5 @@
-//! The audit log: every change writes one event in its own transaction.
+//! Reading the event log (writing it is `crate::events`).
 
-use sea_orm::ConnectionTrait;
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{
@@ -14,52 +12,9 @@ use crate::{
     error::ApiError,
     repo::{
         PageRequest,
-        events::{self, EventScope, NewEvent},
+        events::{self, EventScope},
     },
 };
-
-/// Records an event for `caller` inside the current transaction; if this fails, the caller's
-/// `?` rolls the whole change back.
-pub async fn record(
-    db: &impl ConnectionTrait,
-    caller: &Caller,
-    org_id: Uuid,
-    project_id: Option<Uuid>,
-    event_type: &'static str,
-    subject_id: Uuid,
-    data: Value,
-) -> Result<(), ApiError> {
-    let event = events::insert_event(
-        db,
-        NewEvent {
-            org_id,
-            project_id,
-            actor_user_id: caller.user_id(),
-            actor_api_key_id: caller.key().map(|k| k.key_id),
-            event_type,
-            subject_id: Some(subject_id),
-            data,
-        },
-    )
-    .await?;
-    // The outbox: deliveries are queued in the same transaction as the change.
-    super::webhooks::fan_out(db, &event).await
-}
-
-/// `{field: {from, to}}` for every top-level field that differs between two snapshots.
-pub fn changes(before: &Value, after: &Value) -> Value {
-    let (Value::Object(before), Value::Object(after)) = (before, after) else {
-        return Value::Null;
-    };
-    let mut out = Map::new();
-    for (key, new) in after {
-        let old = before.get(key).unwrap_or(&Value::Null);
-        if old != new {
-            out.insert(key.clone(), serde_json::json!({"from": old, "to": new}));
-        }
-    }
-    Value::Object(out)
-}
 
 pub async fn list_for_project(
     state: &AppState,

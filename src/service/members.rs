@@ -6,7 +6,6 @@
 
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -14,7 +13,6 @@ use super::{
     AppState,
     access::{ProjectAccess, check_if_match, project_access, project_not_found},
     auth::Caller,
-    events::{changes, record},
     idempotency::Pending,
     projects::nullable,
     within_limit,
@@ -23,6 +21,7 @@ use crate::{
     domain::{Email, ProjectRole, ProjectStatus, limits, text},
     entity::{project_member, user},
     error::{ApiError, FieldError},
+    events::{Event, Scope, record},
     repo::{
         PageRequest, orgs,
         project_members::{self, NewParticipation},
@@ -82,13 +81,6 @@ fn member_not_found() -> ApiError {
         "member_not_found",
         "This user is not an active member of the project.",
     )
-}
-
-pub fn member_snapshot(m: &project_member::Model) -> serde_json::Value {
-    json!({
-        "user_id": m.user_id, "role": m.role, "is_lead": m.is_lead,
-        "weekly_hours": f64::from(m.weekly_quarter_hours) / 4.0, "responsibility": m.responsibility,
-    })
 }
 
 pub async fn list(
@@ -214,12 +206,8 @@ pub async fn add(
     })?;
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "member.added",
-        user.id,
-        member_snapshot(&member),
+        caller.actor(),
+        Event::member_added(Scope::project(&access.project), &member),
     )
     .await?;
     Ok(Pending::new(txn, (member, user)))
@@ -331,15 +319,10 @@ pub async fn update(
     let updated = project_members::update_if_version(&txn, after, before.version)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    let diff = changes(&member_snapshot(&before), &member_snapshot(&updated));
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "member.updated",
-        user_id,
-        json!({"changes": diff}),
+        caller.actor(),
+        Event::member_updated(Scope::project(&access.project), &before, &updated),
     )
     .await?;
     txn.commit().await?;
@@ -374,12 +357,8 @@ pub async fn remove(
         .ok_or(ApiError::PreconditionFailed)?;
     record(
         &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "member.removed",
-        user_id,
-        json!({"user_id": user_id, "role": before.role}),
+        caller.actor(),
+        Event::member_removed(Scope::project(&access.project), user_id, before.role, None),
     )
     .await?;
     txn.commit().await?;

@@ -3,7 +3,6 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -11,7 +10,6 @@ use super::{
     AppState,
     access::{ProjectAccess, check_if_match, project_access},
     auth::Caller,
-    events::{changes, record},
     idempotency::Pending,
     projects::nullable,
     within_limit,
@@ -24,6 +22,7 @@ use crate::{
     },
     entity::{criterion, milestone, milestone_transition},
     error::{ApiError, FieldError},
+    events::{Event, Scope, record},
     repo::{
         PageRequest,
         milestones::{self, MilestoneFilter, NewMilestone},
@@ -160,14 +159,6 @@ async fn require_participant(
     }
 }
 
-pub fn snapshot(m: &milestone::Model) -> serde_json::Value {
-    json!({
-        "title": m.title, "knowledge_area": m.knowledge_area, "description": m.description,
-        "due_date": m.due_date, "staff_owner_id": m.staff_owner_id, "consultant_id": m.consultant_id,
-        "stage": m.stage, "external_id": m.external_id, "external_source": m.external_source,
-    })
-}
-
 fn external_conflict(err: sea_orm::DbErr) -> ApiError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
@@ -281,17 +272,11 @@ pub async fn create(
     for line in criteria {
         created.push(milestones::insert_criterion(&txn, milestone.id, line).await?);
     }
-    let org_id = access.project.org_id;
-    let mut data = snapshot(&milestone);
-    data["acceptance_criteria"] = json!(created.iter().map(|c| &c.text).collect::<Vec<_>>());
+    let scope = Scope::project(&access.project);
     record(
         &txn,
-        caller,
-        org_id,
-        Some(project_id),
-        "milestone.created",
-        milestone.id,
-        data,
+        caller.actor(),
+        Event::milestone_created(scope, &milestone, &created),
     )
     .await?;
     let allowed_actions = ladder::allowed_actions(
@@ -481,24 +466,15 @@ pub async fn update(
         .await
         .map_err(external_conflict)?
         .ok_or(ApiError::PreconditionFailed)?;
-    let org_id = access.project.org_id;
-    let diff = changes(&snapshot(&before), &snapshot(&updated));
-    record(
-        &txn,
-        caller,
-        org_id,
-        Some(project_id),
-        "milestone.updated",
-        updated.id,
-        json!({"changes": diff}),
-    )
-    .await?;
+    let scope = Scope::project(&access.project);
+    let event = Event::milestone_updated(scope, &before, &updated);
+    record(&txn, caller.actor(), event).await?;
     if reassigned {
         let note = "staff owner reassigned".to_owned();
         write_transition(
             &txn,
             caller,
-            org_id,
+            scope,
             &updated,
             "owner_reassigned",
             before.stage,
@@ -516,7 +492,7 @@ pub async fn update(
 async fn write_transition(
     db: &impl ConnectionTrait,
     caller: &Caller,
-    org_id: Uuid,
+    scope: Scope,
     m: &milestone::Model,
     action: &str,
     from: Stage,
@@ -538,16 +514,8 @@ async fn write_transition(
         },
     )
     .await?;
-    record(
-        db,
-        caller,
-        org_id,
-        Some(m.project_id),
-        "milestone.stage_changed",
-        m.id,
-        json!({"from": from, "to": to, "action": action, "note": note}),
-    )
-    .await
+    let event = Event::milestone_stage_changed(scope, m.id, action, from, to, note.as_deref());
+    Ok(record(db, caller.actor(), event).await?)
 }
 
 pub async fn delete(
@@ -567,16 +535,8 @@ pub async fn delete(
     if !milestones::delete_if_version(&txn, milestone.id, milestone.version).await? {
         return Err(ApiError::PreconditionFailed);
     }
-    record(
-        &txn,
-        caller,
-        access.project.org_id,
-        Some(project_id),
-        "milestone.deleted",
-        milestone.id,
-        snapshot(&milestone),
-    )
-    .await?;
+    let event = Event::milestone_deleted(Scope::project(&access.project), &milestone);
+    record(&txn, caller.actor(), event).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -654,11 +614,11 @@ pub async fn transition(
             .map_or(milestone.stage, |m| m.stage);
         return Err(moved_meanwhile(milestone.stage, now_at));
     }
-    let org_id = access.project.org_id;
+    let scope = Scope::project(&access.project);
     write_transition(
         &txn,
         caller,
-        org_id,
+        scope,
         &milestone,
         action.as_str(),
         milestone.stage,
@@ -668,16 +628,8 @@ pub async fn transition(
     )
     .await?;
     if action == Action::SignOff {
-        record(
-            &txn,
-            caller,
-            org_id,
-            Some(project_id),
-            "milestone.signed_off",
-            milestone.id,
-            json!({"signed_off_by": caller.user_id()}),
-        )
-        .await?;
+        let event = Event::milestone_signed_off(scope, milestone.id, caller.user_id());
+        record(&txn, caller.actor(), event).await?;
     }
     let moved = milestones::find_in_project(&txn, project_id, milestone_id)
         .await?

@@ -2,7 +2,6 @@
 
 use sea_orm::{ColumnTrait, Condition, SqlErr, TransactionTrait};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -10,7 +9,6 @@ use super::{
     AppState,
     access::{OrgAccess, org_access},
     auth::Caller,
-    events::record,
     idempotency::Pending,
     within_limit,
 };
@@ -18,6 +16,7 @@ use crate::{
     domain::{Email, OrgRole, ProjectRole, limits, text},
     entity::{org, org_invitation, org_member, project, user},
     error::{ApiError, FieldError},
+    events::{Event, Scope, record},
     repo::{
         PageRequest,
         invitations::{self, Invitee},
@@ -69,10 +68,6 @@ fn map_slug_conflict(err: sea_orm::DbErr) -> ApiError {
     }
 }
 
-pub fn org_snapshot(org: &org::Model) -> serde_json::Value {
-    json!({"name": org.name, "slug": org.slug})
-}
-
 pub async fn create(
     state: &AppState,
     caller: &Caller,
@@ -115,24 +110,11 @@ pub async fn create(
         .await
         .map_err(map_slug_conflict)?;
     orgs::insert_member(&txn, org.id, person.id, OrgRole::Admin).await?;
+    record(&txn, caller.actor(), Event::org_created(&org)).await?;
     record(
         &txn,
-        caller,
-        org.id,
-        None,
-        "org.created",
-        org.id,
-        org_snapshot(&org),
-    )
-    .await?;
-    record(
-        &txn,
-        caller,
-        org.id,
-        None,
-        "org.member_added",
-        person.id,
-        json!({"user_id": person.id, "role": OrgRole::Admin}),
+        caller.actor(),
+        Event::org_member_added(org.id, person.id, OrgRole::Admin, None),
     )
     .await?;
     Ok(Pending::new(txn, org))
@@ -193,21 +175,11 @@ pub async fn update(
     if slug != access.org.slug && orgs::slug_exists(&txn, &slug).await? {
         return Err(slug_taken());
     }
-    let before = org_snapshot(&access.org);
+    let before = access.org.clone();
     let org = orgs::update_org(&txn, access.org, name, slug)
         .await
         .map_err(map_slug_conflict)?;
-    let changes = super::events::changes(&before, &org_snapshot(&org));
-    record(
-        &txn,
-        caller,
-        org.id,
-        None,
-        "org.updated",
-        org.id,
-        json!({"changes": changes}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::org_updated(&before, &org)).await?;
     txn.commit().await?;
     Ok(OrgAccess { org, ..access })
 }
@@ -281,16 +253,7 @@ pub async fn invite(
             ),
             _ => err.into(),
         })?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "org.member_invited",
-        invitation.id,
-        json!({"email": invitation.email, "user_id": invitation.user_id, "role": invitation.role}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::org_member_invited(&invitation)).await?;
     Ok(Pending::new(txn, invitation))
 }
 
@@ -354,12 +317,8 @@ pub async fn accept_invitation(
     invitations::delete(&txn, invitation.id).await?;
     record(
         &txn,
-        caller,
-        org_id,
-        None,
-        "org.member_added",
-        person.id,
-        json!({"user_id": person.id, "role": invitation.role, "invitation_id": invitation.id}),
+        caller.actor(),
+        Event::org_member_added(org_id, person.id, invitation.role, Some(invitation.id)),
     )
     .await?;
     let user = users::find_by_id(&txn, person.id)
@@ -384,12 +343,8 @@ pub async fn decline_invitation(
     invitations::delete(&txn, invitation.id).await?;
     record(
         &txn,
-        caller,
-        invitation.org_id,
-        None,
-        "org.invitation_declined",
-        invitation.id,
-        json!({}),
+        caller.actor(),
+        Event::org_invitation_declined(&invitation),
     )
     .await?;
     txn.commit().await?;
@@ -438,12 +393,8 @@ pub async fn revoke_invitation(
     invitations::delete(&txn, invitation.id).await?;
     record(
         &txn,
-        caller,
-        org_id,
-        None,
-        "org.invitation_revoked",
-        invitation.id,
-        json!({}),
+        caller.actor(),
+        Event::org_invitation_revoked(&invitation),
     )
     .await?;
     txn.commit().await?;
@@ -487,12 +438,8 @@ pub async fn update_member(
     }
     record(
         &txn,
-        caller,
-        org_id,
-        None,
-        "org.member_updated",
-        user_id,
-        json!({"changes": {"role": {"from": member.role, "to": input.role}}}),
+        caller.actor(),
+        Event::org_member_updated(org_id, user_id, member.role, input.role),
     )
     .await?;
     txn.commit().await?;
@@ -545,23 +492,20 @@ pub async fn remove_member(
     for participation in &ended {
         record(
             &txn,
-            caller,
-            org_id,
-            Some(participation.project_id),
-            "member.removed",
-            user_id,
-            json!({"user_id": user_id, "role": participation.role, "reason": "left_organisation"}),
+            caller.actor(),
+            Event::member_removed(
+                Scope::in_project(org_id, participation.project_id),
+                user_id,
+                participation.role,
+                Some("left_organisation"),
+            ),
         )
         .await?;
     }
     record(
         &txn,
-        caller,
-        org_id,
-        None,
-        "org.member_removed",
-        user_id,
-        json!({"user_id": user_id}),
+        caller.actor(),
+        Event::org_member_removed(org_id, user_id),
     )
     .await?;
     txn.commit().await?;

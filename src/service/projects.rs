@@ -4,7 +4,6 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 use serde::{Deserialize, Deserializer};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,7 +11,6 @@ use super::{
     AppState,
     access::{ProjectAccess, check_if_match, org_access, project_access},
     auth::Caller,
-    events::{changes, record},
     idempotency::Pending,
     within_limit,
 };
@@ -20,6 +18,7 @@ use crate::{
     domain::{ProjectRole, ProjectStatus, text},
     entity::project,
     error::{ApiError, FieldError},
+    events::{Event, Scope, record},
     repo::{
         PageRequest,
         project_members::{self, NewParticipation},
@@ -110,16 +109,6 @@ fn optional_text(
     text::optional(field, value, max).unwrap_or_else(|e| {
         errors.push(e);
         None
-    })
-}
-
-/// What an event records of a project.
-pub fn project_snapshot(p: &project::Model) -> serde_json::Value {
-    json!({
-        "name": p.name, "description": p.description, "system_name": p.system_name,
-        "status": p.status, "start_date": p.start_date, "go_live_date": p.go_live_date,
-        "consultant_exit_date": p.consultant_exit_date, "external_id": p.external_id,
-        "external_source": p.external_source,
     })
 }
 
@@ -247,26 +236,8 @@ pub async fn create(
         },
     )
     .await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        Some(project.id),
-        "project.created",
-        project.id,
-        project_snapshot(&project),
-    )
-    .await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        Some(project.id),
-        "member.added",
-        lead_id,
-        json!({"user_id": lead_id, "role": ProjectRole::Staff, "is_lead": true}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::project_created(&project)).await?;
+    record(&txn, caller.actor(), Event::lead_added(&project, lead_id)).await?;
     Ok(Pending::new(txn, project))
 }
 
@@ -375,15 +346,10 @@ pub async fn update(
     let updated = projects::update_project_if_version(&txn, after, before.version)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    let diff = changes(&project_snapshot(&before), &project_snapshot(&updated));
     record(
         &txn,
-        caller,
-        updated.org_id,
-        Some(updated.id),
-        "project.updated",
-        updated.id,
-        json!({"changes": diff}),
+        caller.actor(),
+        Event::project_updated(&before, &updated),
     )
     .await?;
     if closing {
@@ -391,24 +357,21 @@ pub async fn update(
         for participation in &ended {
             record(
                 &txn,
-                caller,
-                updated.org_id,
-                Some(updated.id),
-                "member.removed",
-                participation.user_id,
-                json!({"user_id": participation.user_id, "role": participation.role, "reason": "project_closed"}),
+                caller.actor(),
+                Event::member_removed(
+                    Scope::project(&updated),
+                    participation.user_id,
+                    participation.role,
+                    Some("project_closed"),
+                ),
             )
             .await?;
         }
         let consultants: Vec<Uuid> = ended.iter().map(|p| p.user_id).collect();
         record(
             &txn,
-            caller,
-            updated.org_id,
-            Some(updated.id),
-            "project.closed",
-            updated.id,
-            json!({"consultants_ended": consultants}),
+            caller.actor(),
+            Event::project_closed(&updated, &consultants),
         )
         .await?;
     }
@@ -434,16 +397,7 @@ pub async fn delete(
         return Err(ApiError::PreconditionFailed);
     }
     // The event keeps the project's id but no foreign key, so the audit trail outlives it.
-    record(
-        &txn,
-        caller,
-        project.org_id,
-        Some(project.id),
-        "project.deleted",
-        project.id,
-        project_snapshot(&project),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::project_deleted(&project)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -18,18 +18,17 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, TransactionTrait};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    AppState, access::org_access, auth::Caller, events::record, idempotency::Pending, outbound,
-};
+use super::{AppState, access::org_access, auth::Caller, idempotency::Pending, outbound};
 use crate::{
-    entity::{event, webhook, webhook_delivery},
+    entity::{webhook, webhook_delivery},
     error::{ApiError, FieldError},
+    events::{self, Actor, Event, record},
     repo::{PageRequest, webhooks},
 };
 
@@ -53,7 +52,8 @@ const PER_ORG: u64 = 4;
 pub struct CreateWebhook {
     #[schema(example = "https://ams.example.org/hooks/buyin")]
     pub url: String,
-    /// Event types to receive (e.g. `milestone.signed_off`), or `["*"]` for all.
+    /// Event types to receive (see the `EventType` schema, e.g. `milestone.signed_off`), or
+    /// `["*"]` for all. An unknown type is refused (422).
     #[schema(example = json!(["milestone.stage_changed", "milestone.signed_off"]))]
     pub event_types: Vec<String>,
     pub description: Option<String>,
@@ -69,32 +69,14 @@ pub struct UpdateWebhook {
     pub enabled: Option<bool>,
 }
 
-pub fn event_types(w: &webhook::Model) -> Vec<String> {
-    serde_json::from_str(&w.event_types).unwrap_or_default()
-}
-
 fn not_found() -> ApiError {
     ApiError::not_found("webhook_not_found", "No such webhook in this organisation.")
 }
 
+/// The subscription list as stored: known event types only (422 naming an unknown one).
 fn check_event_types(types: &[String]) -> Result<String, FieldError> {
-    let ok = !types.is_empty()
-        && types.len() <= 50
-        && types.iter().all(|t| {
-            t == "*"
-                || (!t.is_empty()
-                    && t.len() <= 64
-                    && t.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
-        });
-    if ok {
-        Ok(serde_json::to_string(types).unwrap_or_default())
-    } else {
-        Err(FieldError::new(
-            "event_types",
-            "must list event types like `milestone.signed_off`, or be [\"*\"]",
-        ))
-    }
+    let types = crate::domain::events::subscriptions(types)?;
+    Ok(serde_json::to_string(&types).unwrap_or_default())
 }
 
 const NOT_PUBLIC: &str =
@@ -186,16 +168,7 @@ pub async fn create(
         },
     )
     .await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "webhook.created",
-        created.id,
-        json!({"url": created.url, "event_types": event_types(&created)}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::webhook_created(&created)).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -275,16 +248,7 @@ pub async fn update(
     }
     let txn = state.db.begin().await?;
     let updated = webhooks::update(&txn, w).await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "webhook.updated",
-        updated.id,
-        json!({"url": updated.url, "enabled": updated.enabled}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::webhook_updated(&updated)).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -298,16 +262,7 @@ pub async fn delete(
     let w = load(state, caller, org_id, webhook_id).await?;
     let txn = state.db.begin().await?;
     webhooks::delete(&txn, w.id).await?;
-    record(
-        &txn,
-        caller,
-        org_id,
-        None,
-        "webhook.deleted",
-        w.id,
-        json!({"url": w.url}),
-    )
-    .await?;
+    record(&txn, caller.actor(), Event::webhook_deleted(&w)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -336,28 +291,6 @@ pub async fn deliveries(
 ) -> Result<(Vec<webhook_delivery::Model>, bool), ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
     Ok(webhooks::list_deliveries(&state.db, w.id, page).await?)
-}
-
-/// Queues `event` for every enabled webhook of its organisation that subscribes to its type.
-pub async fn fan_out(db: &impl ConnectionTrait, e: &event::Model) -> Result<(), ApiError> {
-    let subscribed: Vec<webhook::Model> = webhooks::enabled_for_org(db, e.org_id)
-        .await?
-        .into_iter()
-        .filter(|w| {
-            event_types(w)
-                .iter()
-                .any(|t| t == "*" || *t == e.event_type)
-        })
-        .collect();
-    if subscribed.is_empty() {
-        return Ok(());
-    }
-    let payload = json!({"type": e.event_type, "timestamp": e.occurred_at, "data": event_data(e)})
-        .to_string();
-    for w in subscribed {
-        webhooks::enqueue(db, w.id, Some(e.id), &e.event_type, payload.clone()).await?;
-    }
-    Ok(())
 }
 
 /// Starts this instance's delivery worker: every poll it claims as many due deliveries as it
@@ -468,19 +401,8 @@ async fn attempt(
     webhooks::record_attempt(&txn, d).await?;
     let failures = webhooks::count_failure(&txn, w.id, failed).await?;
     if failed && failures >= DISABLE_AFTER && webhooks::disable(&txn, w.id).await? {
-        crate::repo::events::insert_event(
-            &txn,
-            crate::repo::events::NewEvent {
-                org_id: w.org_id,
-                project_id: None,
-                actor_user_id: None,
-                actor_api_key_id: None,
-                event_type: "webhook.disabled",
-                subject_id: Some(w.id),
-                data: json!({"reason": format!("{failures} consecutive failed deliveries")}),
-            },
-        )
-        .await?;
+        let event = Event::webhook_disabled(w, failures);
+        events::record_quietly(&txn, Actor::default(), event).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -515,18 +437,4 @@ async fn send(
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     Ok(response.status().as_u16())
-}
-
-/// The event as its payload's `data`.
-fn event_data(e: &event::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": e.id, "org_id": e.org_id, "project_id": e.project_id,
-        "actor": match (e.actor_user_id, e.actor_api_key_id) {
-            (_, Some(key)) => serde_json::json!({"type": "api_key", "id": key}),
-            (user, None) => serde_json::json!({"type": "user", "id": user}),
-        },
-        "type": e.event_type, "subject_id": e.subject_id,
-        "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
-        "occurred_at": e.occurred_at,
-    })
 }

@@ -566,3 +566,33 @@ async fn the_delivery_client_connects_only_to_the_public_addresses_it_checked() 
         "the same client reaches it when allowed"
     );
 }
+
+#[actix_web::test]
+async fn a_subscription_to_an_unknown_event_type_is_refused_naming_it() {
+    let app = spawn_app_with(&FAST, |_| {}).await;
+    let ada = app.user("ada").await;
+    let org = app.create_org(&ada, "Acme").await;
+    let path = format!("/api/v1/orgs/{org}/webhooks");
+    let body = json!({"url": "http://127.0.0.1:9/x", "event_types": ["milestone.signed_off", "milestone.signedoff"]});
+    let res = app.post(&path, Some(&ada.access_token), body).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["event_types"]);
+    assert!(
+        res.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`milestone.signedoff`"))
+    );
+
+    // Every type the OpenAPI document lists is accepted, and so is "*".
+    let doc = app.get("/openapi.json", None).await;
+    let types = doc.body["components"]["schemas"]["EventType"]["enum"].clone();
+    assert!(types.as_array().is_some_and(|t| t.len() >= 31));
+    let res = app
+        .post(
+            &path,
+            Some(&ada.access_token),
+            json!({"url": "http://127.0.0.1:9/x", "event_types": types}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+}
