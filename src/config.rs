@@ -380,7 +380,7 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 fn random_secret() -> String {
-    crate::service::secrets::hex(&crate::service::secrets::random_bytes::<48>())
+    crate::secrets::hex(&crate::secrets::random_bytes::<48>())
 }
 
 /// Keeps tokens valid across restarts of a zero-configuration server: the first start writes a

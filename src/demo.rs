@@ -6,7 +6,14 @@ use chrono::{Days, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::{Action, ActivityKind, OrgRole, ProjectRole, ProjectStatus},
+    domain::{
+        Action, ActivityKind, OrgRole, ProjectRole, ProjectStatus,
+        activity::Entry,
+        member::{NewParticipant, Participant, ParticipantPatch},
+        milestone::{CriterionPatch, Move, NewMilestone},
+        precondition::IfMatch,
+        project::NewProject,
+    },
     error::ApiError,
     repo::{orgs as org_repo, users},
     service::{
@@ -139,43 +146,35 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         state,
         &dana,
         org.id,
-        projects::CreateProject {
+        NewProject {
             name: "Move to NewAMS".into(),
             description: Some(
                 "Replace the legacy membership database with NewAMS, run by our own staff.".into(),
             ),
             system_name: Some("NewAMS".into()),
-            status: Some(ProjectStatus::InProgress),
+            status: ProjectStatus::InProgress,
             start_date: Some(ago(70)),
             go_live_date: Some(ahead(40)),
             consultant_exit_date: Some(ahead(70)),
-            external_id: None,
-            external_source: None,
-            lead_user_id: None,
+            ..NewProject::default()
         },
     )
     .await?
     .commit(None)
     .await?;
     let p = project.id;
-    let add = |user: Uuid, role, hours: f64, responsibility: &str| members::AddProjectMember {
-        email: None,
-        user_id: Some(user),
+    let add = |user: Uuid, role, hours: u16, responsibility: &str| NewParticipant {
+        who: Participant::Id(user),
         role,
         is_lead: false,
-        weekly_hours: Some(hours),
+        weekly_quarter_hours: 4 * i32::from(hours),
         responsibility: Some(responsibility.into()),
     };
     members::add(
         state,
         &dana,
         p,
-        add(
-            uid(&sam),
-            ProjectRole::Staff,
-            8.0,
-            "Membership and renewals",
-        ),
+        add(uid(&sam), ProjectRole::Staff, 8, "Membership and renewals"),
     )
     .await?
     .commit(None)
@@ -187,7 +186,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         add(
             uid(&chris),
             ProjectRole::Consultant,
-            24.0,
+            24,
             "NewAMS configuration",
         ),
     )
@@ -201,7 +200,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         add(
             uid(&pat),
             ProjectRole::Consultant,
-            16.0,
+            16,
             "Events and finance modules",
         ),
     )
@@ -213,9 +212,9 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         &dana,
         p,
         uid(&dana),
-        Some("*"),
-        members::UpdateProjectMember {
-            weekly_hours: Some(6.0),
+        &IfMatch::Any,
+        ParticipantPatch {
+            weekly_quarter_hours: Some(24),
             ..Default::default()
         },
     )
@@ -304,16 +303,14 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             state,
             &dana,
             p,
-            milestones::CreateMilestone {
+            NewMilestone {
                 title: plan.title.into(),
                 knowledge_area: plan.area.into(),
-                description: None,
                 due_date: plan.due,
                 staff_owner_id: plan.owner.and_then(Caller::user_id),
                 consultant_id: plan.consultant.and_then(Caller::user_id),
-                acceptance_criteria: plan.criteria.iter().map(|c| (*c).to_owned()).collect(),
-                external_id: None,
-                external_source: None,
+                criteria: plan.criteria.iter().map(|c| (*c).to_owned()).collect(),
+                ..NewMilestone::default()
             },
         )
         .await?
@@ -327,9 +324,9 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
 
     // Ten weeks of the ledger: consultants front-loaded, staff growing into it.
     let log = |user: &Caller, day: u64, hours: f64, kind, milestone: Option<usize>| {
-        let input = activities::LogActivity {
+        let input = Entry {
             occurred_on: ago(day),
-            hours,
+            quarter_hours: (hours * 4.0) as i32,
             kind,
             milestone_id: milestone.map(|i| ids[i].0),
             note: None,
@@ -375,7 +372,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         let id = ids[i].0;
         async move {
             for _ in 0..times {
-                let req = milestones::TransitionRequest {
+                let req = Move {
                     action: Action::Advance,
                     note: None,
                     from: None,
@@ -393,7 +390,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         let (id, criteria_ids) = ids[i].clone();
         async move {
             for c in criteria_ids {
-                let req = criteria::UpdateCriterion {
+                let req = CriterionPatch {
                     text: None,
                     done: Some(true),
                 };
@@ -410,7 +407,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         &sam,
         p,
         ids[0].0,
-        milestones::TransitionRequest {
+        Move {
             action: Action::SignOff,
             note: None,
             from: None,

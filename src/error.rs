@@ -362,6 +362,22 @@ pub enum Unavailable {
     Overloaded,
 }
 
+/// Every field error of a request: one 422.
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+impl From<crate::domain::precondition::Precondition> for ApiError {
+    fn from(p: crate::domain::precondition::Precondition) -> Self {
+        match p {
+            crate::domain::precondition::Precondition::Required => ApiError::PreconditionRequired,
+            crate::domain::precondition::Precondition::Failed => ApiError::PreconditionFailed,
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {

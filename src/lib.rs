@@ -19,6 +19,7 @@ pub mod events;
 pub mod metrics;
 pub mod openapi;
 pub mod repo;
+pub mod secrets;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -7,19 +7,20 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
+    bodies::activities::LogActivity,
     common::{Page, envelope, page},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
 };
 use crate::{
+    domain::activity::Entry,
+    domain::query::ActivityFilter,
     domain::{ActivityKind, ProjectRole},
     entity::activity,
     error::{ApiError, Problem},
-    repo::activities::ActivityFilter,
     service::{
-        AppState,
-        activities::{self, LogActivity},
+        AppState, activities,
         readiness::{self, ReadinessReport},
     },
 };
@@ -108,7 +109,8 @@ async fn log_activity(
     ApiJson(body): ApiJson<LogActivity>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
-    let logged = activities::log(&state, &caller, project_id, body).await?;
+    let entry = Entry::try_from(body)?;
+    let logged = activities::log(&state, &caller, project_id, entry).await?;
     let reply = Reply::created(format!(
         "/api/v1/projects/{project_id}/activities/{}",
         logged.value().id

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::idempotency::{Answered, RequestClaim};
-use crate::{error::ApiError, repo::PageRequest, service::idempotency::Pending};
+pub use crate::domain::precondition::IfMatch;
+use crate::{domain::query::PageRequest, error::ApiError, service::idempotency::Pending};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 100;
@@ -105,33 +106,7 @@ pub fn text_param(name: &str, value: Option<String>) -> Result<Option<String>, A
     }
 }
 
-/// The raw `If-Match` header, if sent; the service compares it with the current version.
-pub struct IfMatch(pub Option<String>);
-
-impl IfMatch {
-    pub fn as_deref(&self) -> Option<&str> {
-        self.0.as_deref()
-    }
-}
-
-/// The grammar of `If-Match` (RFC 9110: `*` or a list of entity tags), as the OpenAPI document
-/// states it in [`crate::openapi::IF_MATCH_PATTERN`]; commas never occur inside our tags.
-fn well_formed_if_match(value: &str) -> bool {
-    let value = value.trim_matches([' ', '\t']);
-    let tag_char = |b: u8| b == 0x21 || (0x23..=0x2b).contains(&b) || (0x2d..=0x7e).contains(&b);
-    value == "*"
-        || value.split(',').all(|tag| {
-            let tag = tag.trim_matches([' ', '\t']);
-            let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag.len() >= 2
-                && tag.starts_with('"')
-                && tag.ends_with('"')
-                && tag.as_bytes()[1..tag.len() - 1]
-                    .iter()
-                    .all(|&b| tag_char(b))
-        })
-}
-
+/// `If-Match`, parsed here (400 `invalid_if_match` when malformed); services check it.
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -143,12 +118,13 @@ impl FromRequest for IfMatch {
             .map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
             match value {
-                None => Ok(IfMatch(None)),
-                Some(Ok(v)) if well_formed_if_match(&v) => Ok(IfMatch(Some(v))),
-                Some(Ok(_)) => Err(ApiError::bad_request(
-                    "invalid_if_match",
-                    "`If-Match` must be `*` or ETags such as `\"3\"`, separated by commas.",
-                )),
+                None => Ok(IfMatch::Absent),
+                Some(Ok(v)) => IfMatch::parse(Some(&v)).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_if_match",
+                        "`If-Match` must be `*` or ETags such as `\"3\"`, separated by commas.",
+                    )
+                }),
                 Some(Err(_)) => Err(ApiError::bad_request(
                     "invalid_if_match",
                     "`If-Match` is not valid ASCII.",
@@ -183,7 +159,7 @@ impl Reply {
 
     pub fn with_etag(self, version: i32) -> Reply {
         Reply {
-            etag: Some(crate::service::access::etag(version)),
+            etag: Some(crate::domain::precondition::etag(version)),
             ..self
         }
     }

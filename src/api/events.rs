@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use super::{common::limit, extract::Authenticated};
 use crate::{
+    domain::query::PageRequest,
     entity::event,
     error::ApiError,
     events::FeedItem,
-    repo::PageRequest,
     service::{AppState, events},
 };
 

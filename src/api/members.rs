@@ -7,20 +7,21 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
+    bodies::members::{AddProjectMember, UpdateProjectMember},
     common::{IfMatch, Page, envelope, page},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
 };
 use crate::{
-    domain::ProjectRole,
+    domain::precondition::etag,
+    domain::{
+        ProjectRole,
+        member::{NewParticipant, ParticipantPatch},
+    },
     entity::{project_member, user},
     error::{ApiError, Problem},
-    service::{
-        AppState,
-        access::etag,
-        members::{self, AddProjectMember, UpdateProjectMember},
-    },
+    service::{AppState, members},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -141,7 +142,8 @@ async fn add_member(
     ApiJson(body): ApiJson<AddProjectMember>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
-    let added = members::add(&state, &caller, project_id, body).await?;
+    let new = NewParticipant::try_from(body)?;
+    let added = members::add(&state, &caller, project_id, new).await?;
     let (member, user) = added.value();
     let reply = Reply::created(format!("/api/v1/projects/{project_id}/members/{}", user.id))
         .with_etag(member.version);
@@ -194,15 +196,8 @@ async fn update_member(
     ApiJson(body): ApiJson<UpdateProjectMember>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, user_id) = path.into_inner();
-    let updated = members::update(
-        &state,
-        &caller,
-        project_id,
-        user_id,
-        if_match.as_deref(),
-        body,
-    )
-    .await?;
+    let patch = ParticipantPatch::try_from(body)?;
+    let updated = members::update(&state, &caller, project_id, user_id, &if_match, patch).await?;
     Ok(with_etag(HttpResponse::Ok(), updated))
 }
 
@@ -229,6 +224,6 @@ async fn remove_member(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, user_id) = path.into_inner();
-    members::remove(&state, &caller, project_id, user_id, if_match.as_deref()).await?;
+    members::remove(&state, &caller, project_id, user_id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,21 +7,26 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
+    bodies::milestones::{
+        CreateCriterion, CreateMilestone, TransitionRequest, UpdateCriterion, UpdateMilestone,
+    },
     common::{IfMatch, Page, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
 };
 use crate::{
-    domain::{Action, Stage},
+    domain::precondition::etag,
+    domain::query::MilestoneFilter,
+    domain::{
+        Action, Stage,
+        milestone::{CriterionPatch, MilestonePatch, Move, NewMilestone},
+    },
     entity::{criterion, milestone, milestone_transition},
     error::{ApiError, Problem},
-    repo::milestones::MilestoneFilter,
     service::{
-        AppState,
-        access::etag,
-        criteria::{self, CreateCriterion, UpdateCriterion},
-        milestones::{self, CreateMilestone, MilestoneView, TransitionRequest, UpdateMilestone},
+        AppState, criteria,
+        milestones::{self, MilestoneView},
     },
 };
 
@@ -204,7 +209,8 @@ async fn create_milestone(
     ApiJson(body): ApiJson<CreateMilestone>,
 ) -> Result<HttpResponse, ApiError> {
     let project_id = path.into_inner();
-    let view = milestones::create(&state, &caller, project_id, body).await?;
+    let new = NewMilestone::try_from(body)?;
+    let view = milestones::create(&state, &caller, project_id, new).await?;
     let created = &view.value().milestone;
     let reply = Reply::created(format!(
         "/api/v1/projects/{project_id}/milestones/{}",
@@ -291,15 +297,9 @@ async fn update_milestone(
     ApiJson(body): ApiJson<UpdateMilestone>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
-    let view = milestones::update(
-        &state,
-        &caller,
-        project_id,
-        milestone_id,
-        if_match.as_deref(),
-        body,
-    )
-    .await?;
+    let patch = MilestonePatch::try_from(body)?;
+    let view =
+        milestones::update(&state, &caller, project_id, milestone_id, &if_match, patch).await?;
     Ok(detail_with_etag(HttpResponse::Ok(), view))
 }
 
@@ -323,14 +323,7 @@ async fn delete_milestone(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
-    milestones::delete(
-        &state,
-        &caller,
-        project_id,
-        milestone_id,
-        if_match.as_deref(),
-    )
-    .await?;
+    milestones::delete(&state, &caller, project_id, milestone_id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -357,7 +350,8 @@ async fn transition(
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
-    let view = milestones::transition(&state, &caller, project_id, milestone_id, body).await?;
+    let mv = Move::try_from(body)?;
+    let view = milestones::transition(&state, &caller, project_id, milestone_id, mv).await?;
     let reply = Reply::new(StatusCode::OK).with_etag(view.value().milestone.version);
     commit(view, &claim, reply, detail).await
 }
@@ -408,7 +402,8 @@ async fn create_criterion(
     ApiJson(body): ApiJson<CreateCriterion>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_id, milestone_id) = path.into_inner();
-    let created = criteria::create(&state, &caller, project_id, milestone_id, body).await?;
+    let text = body.parse()?;
+    let created = criteria::create(&state, &caller, project_id, milestone_id, text).await?;
     let reply = Reply::created(format!(
         "/api/v1/projects/{project_id}/milestones/{milestone_id}/criteria/{}",
         created.value().id
@@ -454,13 +449,14 @@ async fn update_criterion(
     ApiJson(body): ApiJson<UpdateCriterion>,
 ) -> Result<web::Json<CriterionResponse>, ApiError> {
     let (project_id, milestone_id, criterion_id) = path.into_inner();
+    let patch = CriterionPatch::try_from(body)?;
     let updated = criteria::update(
         &state,
         &caller,
         project_id,
         milestone_id,
         criterion_id,
-        body,
+        patch,
     )
     .await?;
     Ok(web::Json(criterion_response(updated)))

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod api_keys;
 pub mod auth;
+pub mod bodies;
 pub mod common;
 pub mod events;
 pub mod extract;

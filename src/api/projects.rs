@@ -7,21 +7,22 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
+    bodies::projects::{CreateProject, UpdateProject},
     common::{IfMatch, Page, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
 };
 use crate::{
-    domain::{ProjectRole, ProjectStatus},
+    domain::precondition::etag,
+    domain::query::ProjectFilter,
+    domain::{
+        ProjectRole, ProjectStatus,
+        project::{NewProject, ProjectPatch},
+    },
     entity::project,
     error::{ApiError, Problem},
-    repo::projects::ProjectFilter,
-    service::{
-        AppState,
-        access::{ProjectAccess, etag},
-        projects::{self, CreateProject, UpdateProject},
-    },
+    service::{AppState, access::ProjectAccess, projects},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -131,7 +132,8 @@ async fn create_project(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = projects::create(&state, &caller, path.into_inner(), body).await?;
+    let new = NewProject::try_from(body)?;
+    let project = projects::create(&state, &caller, path.into_inner(), new).await?;
     let created = project.value();
     let reply =
         Reply::created(format!("/api/v1/projects/{}", created.id)).with_etag(created.version);
@@ -213,14 +215,8 @@ async fn update_project(
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateProject>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = projects::update(
-        &state,
-        &caller,
-        path.into_inner(),
-        if_match.as_deref(),
-        body,
-    )
-    .await?;
+    let patch = ProjectPatch::try_from(body)?;
+    let project = projects::update(&state, &caller, path.into_inner(), &if_match, patch).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(project.version)))
         .json(project_response(project)))
@@ -246,6 +242,6 @@ async fn delete_project(
     path: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    projects::delete(&state, &caller, path.into_inner(), if_match.as_deref()).await?;
+    projects::delete(&state, &caller, path.into_inner(), &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,17 +1,23 @@
 //! Value types parsed at the edge and shared by every layer: once a request has become one of
 //! these, the rule it encodes holds everywhere behind it.
 
+pub mod activity;
 pub mod day;
 pub mod events;
 mod field_error;
 pub mod ladder;
 pub mod limits;
+pub mod member;
+pub mod milestone;
+pub mod precondition;
+pub mod project;
+pub mod query;
 mod roles;
 pub mod text;
 pub mod throttle;
 mod user;
 
-pub use field_error::FieldError;
+pub use field_error::{Checks, FieldError};
 pub use ladder::{Action, ActivityKind, Stage};
 pub use roles::{KeyScope, OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};

@@ -101,6 +101,17 @@ pub fn weekly_quarter_hours(hours: f64) -> Result<i32, FieldError> {
     Ok(quarters as i32)
 }
 
+/// An optional text of a resource: `(field, most characters)`.
+pub const DESCRIPTION: (&str, usize) = ("description", 10_000);
+pub const EXTERNAL_ID: (&str, usize) = ("external_id", 200);
+pub const EXTERNAL_SOURCE: (&str, usize) = ("external_source", 100);
+pub const SYSTEM_NAME: (&str, usize) = ("system_name", 200);
+
+/// `raw` as an optional text of `spec`.
+pub fn optional_text(spec: (&str, usize), raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    optional(spec.0, raw, spec.1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

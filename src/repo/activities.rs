@@ -5,21 +5,20 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::activity::Entry;
+pub use crate::domain::query::ActivityFilter;
+
 use super::{PageRequest, into_page};
 use crate::{
-    domain::{ActivityKind, ProjectRole},
+    domain::ProjectRole,
     entity::activity,
 };
 
-pub struct NewActivity {
+/// Whose time an entry is, and who wrote it.
+pub struct Attribution {
     pub project_id: Uuid,
     pub user_id: Uuid,
     pub party: ProjectRole,
-    pub occurred_on: NaiveDate,
-    pub quarter_hours: i32,
-    pub kind: ActivityKind,
-    pub milestone_id: Option<Uuid>,
-    pub note: Option<String>,
     pub logged_by: Option<Uuid>,
 }
 
@@ -43,18 +42,22 @@ pub async fn quarter_hours_on(
     Ok(entries.into_iter().map(i64::from).sum())
 }
 
-pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activity::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    whose: Attribution,
+    entry: Entry,
+) -> Result<activity::Model, DbErr> {
     activity::ActiveModel {
         id: Set(Uuid::now_v7()),
-        project_id: Set(new.project_id),
-        user_id: Set(new.user_id),
-        party: Set(new.party),
-        occurred_on: Set(new.occurred_on),
-        quarter_hours: Set(new.quarter_hours),
-        kind: Set(new.kind),
-        milestone_id: Set(new.milestone_id),
-        note: Set(new.note),
-        logged_by: Set(new.logged_by),
+        project_id: Set(whose.project_id),
+        user_id: Set(whose.user_id),
+        party: Set(whose.party),
+        occurred_on: Set(entry.occurred_on),
+        quarter_hours: Set(entry.quarter_hours),
+        kind: Set(entry.kind),
+        milestone_id: Set(entry.milestone_id),
+        note: Set(entry.note),
+        logged_by: Set(whose.logged_by),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -78,16 +81,6 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> 
         .await?
         .rows_affected
         == 1)
-}
-
-#[derive(Default)]
-pub struct ActivityFilter {
-    pub user_id: Option<Uuid>,
-    pub milestone_id: Option<Uuid>,
-    pub kind: Option<ActivityKind>,
-    pub party: Option<ProjectRole>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
 }
 
 pub async fn list(

@@ -1,9 +1,12 @@
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
+
+use crate::domain::milestone::NewMilestone;
+pub use crate::domain::query::MilestoneFilter;
 
 use super::{PageRequest, into_page};
 use crate::{
@@ -11,29 +14,18 @@ use crate::{
     entity::{activity, criterion, milestone, milestone_transition},
 };
 
-pub struct NewMilestone {
-    pub project_id: Uuid,
-    pub title: String,
-    pub knowledge_area: String,
-    pub description: Option<String>,
-    pub due_date: Option<NaiveDate>,
-    pub staff_owner_id: Option<Uuid>,
-    pub consultant_id: Option<Uuid>,
-    pub external_id: Option<String>,
-    pub external_source: Option<String>,
-}
-
 pub async fn insert(
     db: &impl ConnectionTrait,
-    new: NewMilestone,
+    project_id: Uuid,
+    new: &NewMilestone,
 ) -> Result<milestone::Model, DbErr> {
     let now = Utc::now();
     milestone::ActiveModel {
         id: Set(Uuid::now_v7()),
-        project_id: Set(new.project_id),
-        title: Set(new.title),
-        knowledge_area: Set(new.knowledge_area),
-        description: Set(new.description),
+        project_id: Set(project_id),
+        title: Set(new.title.clone()),
+        knowledge_area: Set(new.knowledge_area.clone()),
+        description: Set(new.description.clone()),
         due_date: Set(new.due_date),
         staff_owner_id: Set(new.staff_owner_id),
         consultant_id: Set(new.consultant_id),
@@ -41,8 +33,8 @@ pub async fn insert(
         stage_entered_at: Set(now),
         signed_off_by: Set(None),
         signed_off_at: Set(None),
-        external_id: Set(new.external_id),
-        external_source: Set(new.external_source),
+        external_id: Set(new.external_id.clone()),
+        external_source: Set(new.external_source.clone()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -61,17 +53,6 @@ pub async fn find_in_project(
         .filter(milestone::Column::ProjectId.eq(project_id))
         .one(db)
         .await
-}
-
-#[derive(Default)]
-pub struct MilestoneFilter {
-    pub stage: Option<Stage>,
-    pub knowledge_area: Option<String>,
-    pub staff_owner_id: Option<Uuid>,
-    /// Due before this day and not handed off.
-    pub overdue_on: Option<NaiveDate>,
-    pub external_source: Option<String>,
-    pub external_id: Option<String>,
 }
 
 pub async fn list(

@@ -19,7 +19,8 @@ pub mod webhooks;
 use std::sync::OnceLock;
 
 use sea_orm::{DbBackend, Statement, Value};
-use uuid::Uuid;
+
+pub use crate::domain::query::PageRequest;
 
 /// SQL written by hand for the queries every request runs (the session check, project access):
 /// profiles of `bench/run` showed that building them with the query builder on each request cost
@@ -65,13 +66,6 @@ where
 {
     use sea_orm::{PaginatorTrait, QueryFilter};
     E::find().filter(condition).count(db).await
-}
-
-/// A keyset page request: rows after `after` (by id), at most `limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest<K = Uuid> {
-    pub limit: u64,
-    pub after: Option<K>,
 }
 
 /// Splits `limit + 1` fetched rows into the page and whether more exist.

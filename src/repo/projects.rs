@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -8,6 +8,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::project::NewProject;
+pub use crate::domain::query::ProjectFilter;
+
 use super::{HotSql, PageRequest, into_page};
 use crate::{
     domain::{OrgRole, ProjectRole, ProjectStatus},
@@ -15,36 +18,24 @@ use crate::{
 };
 
 /// Everything a new project row holds.
-pub struct NewProject {
-    pub org_id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    pub system_name: Option<String>,
-    pub status: ProjectStatus,
-    pub start_date: Option<NaiveDate>,
-    pub go_live_date: Option<NaiveDate>,
-    pub consultant_exit_date: Option<NaiveDate>,
-    pub external_id: Option<String>,
-    pub external_source: Option<String>,
-}
-
 pub async fn insert_project(
     db: &impl ConnectionTrait,
-    new: NewProject,
+    org_id: Uuid,
+    new: &NewProject,
 ) -> Result<project::Model, DbErr> {
     let now = Utc::now();
     project::ActiveModel {
         id: Set(Uuid::now_v7()),
-        org_id: Set(new.org_id),
-        name: Set(new.name),
-        description: Set(new.description),
-        system_name: Set(new.system_name),
+        org_id: Set(org_id),
+        name: Set(new.name.clone()),
+        description: Set(new.description.clone()),
+        system_name: Set(new.system_name.clone()),
         status: Set(new.status),
         start_date: Set(new.start_date),
         go_live_date: Set(new.go_live_date),
         consultant_exit_date: Set(new.consultant_exit_date),
-        external_id: Set(new.external_id),
-        external_source: Set(new.external_source),
+        external_id: Set(new.external_id.clone()),
+        external_source: Set(new.external_source.clone()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -109,15 +100,6 @@ static PROJECT_FOR_USER: HotSql = HotSql::new(
             AND "om"."user_id" = $1
        WHERE "projects"."id" = $2 AND ("pm"."id" IS NOT NULL OR "om"."role" = 'admin')"#,
 );
-
-/// Filters of `GET /projects`.
-#[derive(Default)]
-pub struct ProjectFilter {
-    pub org_id: Option<Uuid>,
-    pub status: Option<ProjectStatus>,
-    pub external_source: Option<String>,
-    pub external_id: Option<String>,
-}
 
 /// Whose view of the project list.
 pub enum Visibility {

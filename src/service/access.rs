@@ -3,6 +3,8 @@
 //! A lookup that the caller may not see returns 404 (`project_not_found`), exactly as a missing
 //! row would, so ids leak nothing. A caller who can see the resource but lacks the right gets 403.
 
+use std::marker::PhantomData;
+
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -11,6 +13,7 @@ use crate::{
     domain::{KeyScope, OrgRole, ProjectRole},
     entity::{org, project},
     error::ApiError,
+    events::Scope,
     repo::{orgs, projects},
 };
 
@@ -32,32 +35,118 @@ impl ProjectAccess {
         self.role == Some(ProjectRole::Staff) && self.is_lead
     }
 
-    /// Manage members, delete milestones and criteria: staff leads and organisation admins.
-    pub fn can_manage(&self) -> bool {
-        self.is_staff_lead() || self.org_admin
+    /// Turns this access into proof of `R`, or 403 with `detail`. Service steps that need a
+    /// right take the proof, so a forgotten check does not compile.
+    pub fn grant<R: Right>(self, detail: &str) -> Result<Granted<R>, ApiError> {
+        if R::holds(&self) {
+            Ok(Granted {
+                access: self,
+                right: PhantomData,
+            })
+        } else {
+            Err(forbidden(detail))
+        }
     }
 
-    /// Edit the project itself: staff leads, organisation admins and write keys.
-    pub fn can_edit_project(&self) -> bool {
-        self.can_manage() || self.key == Some(KeyScope::Write)
+    /// The same test as [`Self::grant`], for a right needed only on some paths (the access is
+    /// kept for what follows).
+    pub fn check<R: Right>(&self, detail: &str) -> Result<(), ApiError> {
+        self.require(R::holds(self), detail)
     }
 
-    /// Create and edit milestones and criteria text: members and write keys.
-    pub fn can_work(&self) -> bool {
-        self.role.is_some() || self.key == Some(KeyScope::Write)
-    }
-
+    /// A rule that depends on the row acted on (e.g. "the author or a staff lead"), not on a
+    /// right over the project.
     pub fn require(&self, allowed: bool, detail: &str) -> Result<(), ApiError> {
         if allowed {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                code: "forbidden",
-                detail: detail.to_owned(),
-            })
+            Err(forbidden(detail))
         }
     }
+
+    /// Where this project's events are listed.
+    pub fn scope(&self) -> Scope {
+        Scope::project(&self.project)
+    }
 }
+
+fn forbidden(detail: &str) -> ApiError {
+    ApiError::Forbidden {
+        code: "forbidden",
+        detail: detail.to_owned(),
+    }
+}
+
+/// A right over one project (DESIGN.md, "Who may do what").
+pub trait Right {
+    fn holds(access: &ProjectAccess) -> bool;
+}
+
+/// Create and edit milestones, criteria text and time: members and write keys.
+pub struct Work;
+/// Manage members, delete milestones and criteria: staff leads and organisation admins.
+pub struct Manage;
+/// Edit the project itself: staff leads, organisation admins and write keys.
+pub struct EditProject;
+/// Delete the project: organisation admins.
+pub struct DeleteProject;
+/// Decide for the organisation (mark criteria done): its staff on the project.
+pub struct Staff;
+
+impl Right for Work {
+    fn holds(a: &ProjectAccess) -> bool {
+        a.role.is_some() || a.key == Some(KeyScope::Write)
+    }
+}
+
+impl Right for Manage {
+    fn holds(a: &ProjectAccess) -> bool {
+        a.is_staff_lead() || a.org_admin
+    }
+}
+
+impl Right for EditProject {
+    fn holds(a: &ProjectAccess) -> bool {
+        Manage::holds(a) || a.key == Some(KeyScope::Write)
+    }
+}
+
+impl Right for DeleteProject {
+    fn holds(a: &ProjectAccess) -> bool {
+        a.org_admin
+    }
+}
+
+impl Right for Staff {
+    fn holds(a: &ProjectAccess) -> bool {
+        a.role == Some(ProjectRole::Staff)
+    }
+}
+
+/// Proof that the caller holds right `R` over [`ProjectAccess::project`]; only
+/// [`ProjectAccess::grant`] makes one.
+pub struct Granted<R: Right> {
+    access: ProjectAccess,
+    right: PhantomData<R>,
+}
+
+impl<R: Right> std::ops::Deref for Granted<R> {
+    type Target = ProjectAccess;
+    fn deref(&self) -> &ProjectAccess {
+        &self.access
+    }
+}
+
+impl<R: Right> Granted<R> {
+    pub fn into_inner(self) -> ProjectAccess {
+        self.access
+    }
+}
+
+pub type Worker = Granted<Work>;
+pub type ProjectManager = Granted<Manage>;
+pub type ProjectEditor = Granted<EditProject>;
+pub type StaffMember = Granted<Staff>;
 
 pub fn project_not_found() -> ApiError {
     ApiError::not_found(
@@ -117,16 +206,46 @@ pub struct OrgAccess {
 }
 
 impl OrgAccess {
-    pub fn require_admin(&self) -> Result<(), ApiError> {
+    /// Proof that the caller administers the organisation (403 otherwise).
+    pub fn admin(self) -> Result<OrgAdmin, ApiError> {
         if self.role == Some(OrgRole::Admin) {
-            Ok(())
+            Ok(OrgAdmin(self))
         } else {
-            Err(ApiError::Forbidden {
-                code: "forbidden",
-                detail: "Only organisation admins may do this.".into(),
-            })
+            Err(forbidden("Only organisation admins may do this."))
         }
     }
+}
+
+/// Proof that the caller is an admin of [`OrgAccess::org`]; only [`OrgAccess::admin`] makes
+/// one.
+pub struct OrgAdmin(OrgAccess);
+
+impl std::ops::Deref for OrgAdmin {
+    type Target = OrgAccess;
+    fn deref(&self) -> &OrgAccess {
+        &self.0
+    }
+}
+
+impl OrgAdmin {
+    pub fn into_inner(self) -> OrgAccess {
+        self.0
+    }
+
+    /// Where the organisation's own events are listed.
+    pub fn scope(&self) -> Scope {
+        Scope::org(self.org.id)
+    }
+}
+
+/// What only an admin *person* may do (API keys: 403 `person_required`).
+pub async fn org_admin_person(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    org_id: Uuid,
+) -> Result<OrgAdmin, ApiError> {
+    caller.person()?;
+    org_access(db, caller, org_id).await?.admin()
 }
 
 pub async fn org_access(
@@ -157,24 +276,4 @@ pub async fn org_access(
         }
         Caller::Key(_) => Err(org_not_found()),
     }
-}
-
-/// `If-Match` against the current version: missing → 428, stale → 412. `*` matches any.
-pub fn check_if_match(if_match: Option<&str>, version: i32) -> Result<(), ApiError> {
-    let header = if_match.ok_or(ApiError::PreconditionRequired)?;
-    let current = etag(version);
-    let matches = header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current);
-    if matches {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed)
-    }
-}
-
-/// The strong ETag of a resource version.
-pub fn etag(version: i32) -> String {
-    format!("\"{version}\"")
 }

@@ -1,172 +1,133 @@
 //! The activity ledger: hours each member spends, logged by the member themselves.
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::TransactionTrait;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
-use super::{AppState, access::project_access, auth::Caller, idempotency::Pending};
+use super::{
+    AppState,
+    access::{Work, Worker, project_access},
+    auth::Caller,
+    idempotency::Pending,
+};
 use crate::{
-    domain::{ActivityKind, KeyScope, text},
-    entity::activity,
-    error::{ApiError, FieldError},
-    events::{Event, Scope, record},
+    domain::{
+        Checks, FieldError, ProjectRole,
+        activity::Entry,
+        limits,
+        query::{ActivityFilter, PageRequest},
+    },
+    entity::{activity, project},
+    error::ApiError,
+    events::{Event, record},
     repo::{
-        PageRequest,
-        activities::{self, ActivityFilter, NewActivity},
+        activities::{self, Attribution},
         milestones, project_members,
     },
 };
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogActivity {
-    /// Not in the future, not before the project's `start_date`.
-    #[serde(deserialize_with = "crate::domain::day::required")]
-    pub occurred_on: NaiveDate,
-    /// 0.25 to 24, in quarter hours.
-    #[schema(example = 1.5, minimum = 0.25, maximum = 24, multiple_of = 0.25)]
-    pub hours: f64,
-    pub kind: ActivityKind,
-    /// A milestone of the same project.
-    pub milestone_id: Option<Uuid>,
-    pub note: Option<String>,
-    /// Only for API keys with `write` scope: the active member the time is logged for. People
-    /// log their own time and leave it out.
-    pub user_id: Option<Uuid>,
+/// Whose time an entry is, and on which side: a person logs their own; a write key names the
+/// active member it is for.
+async fn whose_time(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    access: &Worker,
+    named: Option<Uuid>,
+) -> Result<(Uuid, ProjectRole), ApiError> {
+    match caller {
+        Caller::User(user) => {
+            if named.is_some_and(|id| id != user.id) {
+                return Err(ApiError::invalid(
+                    "user_id",
+                    "people log their own time; only API keys log it for a member",
+                ));
+            }
+            let party = access
+                .role
+                .ok_or_else(|| ApiError::internal("a person granted Work has a role"))?;
+            Ok((user.id, party))
+        }
+        Caller::Key(_) => {
+            let member = named.ok_or_else(|| {
+                ApiError::invalid(
+                    "user_id",
+                    "required when an API key logs time: the member it is for",
+                )
+            })?;
+            let found = project_members::find_active(db, access.project.id, member).await?;
+            // The party is the member's side, whoever writes the entry.
+            let (participation, _) = found.ok_or_else(|| {
+                ApiError::invalid("user_id", "must be an active member of this project")
+            })?;
+            Ok((member, participation.role))
+        }
+    }
 }
 
-/// Hours as whole quarter hours: 0.25 to 24.
-pub fn quarter_hours(hours: f64) -> Result<i32, FieldError> {
-    let quarters = hours * 4.0;
-    if !(0.25..=24.0).contains(&hours) || quarters.fract() != 0.0 {
-        return Err(FieldError::new(
-            "hours",
-            "must be between 0.25 and 24 in quarter hours (e.g. 1.5)",
-        ));
+/// The day is neither in the future nor before the project started, and the milestone is the
+/// project's (one 422 naming each field that is not).
+async fn check_context(
+    db: &impl ConnectionTrait,
+    project: &project::Model,
+    entry: &Entry,
+) -> Result<(), ApiError> {
+    let mut checks = Checks::default();
+    let day = entry.occurred_on;
+    let future = day > Utc::now().date_naive();
+    checks.require(!future, "occurred_on", "must not be in the future");
+    if let Some(start) = project.start_date
+        && day < start
+    {
+        let message = format!("must not be before the project's start date ({start})");
+        checks.add(FieldError::new("occurred_on", message));
     }
-    Ok(quarters as i32)
+    if let Some(milestone_id) = entry.milestone_id {
+        let found = milestones::find_in_project(db, project.id, milestone_id).await?;
+        let field = "milestone_id";
+        checks.require(
+            found.is_some(),
+            field,
+            "must be a milestone of this project",
+        );
+    }
+    Ok(checks.finish(())?)
 }
 
 pub async fn log(
     state: &AppState,
     caller: &Caller,
     project_id: Uuid,
-    input: LogActivity,
+    entry: Entry,
 ) -> Result<Pending<activity::Model>, ApiError> {
-    let access = project_access(&state.db, caller, project_id).await?;
-    let (user_id, party) = match caller {
-        Caller::User(user) => {
-            let Some(party) = access.role else {
-                return Err(ApiError::Forbidden {
-                    code: "forbidden",
-                    detail: "Only members of the project log time on it, each for themselves."
-                        .into(),
-                });
-            };
-            if input.user_id.is_some_and(|id| id != user.id) {
-                return Err(ApiError::invalid(
-                    "user_id",
-                    "people log their own time; only API keys log it for a member",
-                ));
-            }
-            (user.id, party)
-        }
-        Caller::Key(key) => {
-            access.require(
-                key.scope == KeyScope::Write,
-                "A read-only API key cannot log time.",
-            )?;
-            let Some(member) = input.user_id else {
-                return Err(ApiError::invalid(
-                    "user_id",
-                    "required when an API key logs time: the member it is for",
-                ));
-            };
-            let Some((participation, _)) =
-                project_members::find_active(&state.db, project_id, member).await?
-            else {
-                return Err(ApiError::invalid(
-                    "user_id",
-                    "must be an active member of this project",
-                ));
-            };
-            // The party is the member's side, whoever writes the entry.
-            (member, participation.role)
-        }
+    let denied = match caller {
+        Caller::User(_) => "Only members of the project log time on it, each for themselves.",
+        Caller::Key(_) => "A read-only API key cannot log time.",
     };
-    let mut errors = Vec::new();
-    let quarter_hours = quarter_hours(input.hours).unwrap_or_else(|e| {
-        errors.push(e);
-        0
-    });
-    let today = Utc::now().date_naive();
-    if input.occurred_on > today {
-        errors.push(FieldError::new("occurred_on", "must not be in the future"));
-    }
-    if let Some(start) = access.project.start_date
-        && input.occurred_on < start
-    {
-        errors.push(FieldError::new(
-            "occurred_on",
-            format!("must not be before the project's start date ({start})"),
-        ));
-    }
-    let note = text::optional("note", input.note.as_deref(), 2000).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
-    if let Some(milestone_id) = input.milestone_id
-        && milestones::find_in_project(&state.db, project_id, milestone_id)
-            .await?
-            .is_none()
-    {
-        errors.push(FieldError::new(
-            "milestone_id",
-            "must be a milestone of this project",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let txn = state.db.begin().await?;
+    let access = project_access(&txn, caller, project_id)
+        .await?
+        .grant::<Work>(denied)?;
+    let (user_id, party) = whose_time(&txn, caller, &access, entry.user_id).await?;
+    check_context(&txn, &access.project, &entry).await?;
     // A day has 24 hours: per member, project and day (under the project's lock, so two entries
     // sent together cannot both pass).
     crate::repo::projects::lock_for_update(&txn, project_id).await?;
-    let that_day =
-        activities::quarter_hours_on(&txn, project_id, user_id, input.occurred_on).await?;
-    if that_day + i64::from(quarter_hours) > crate::domain::limits::QUARTER_HOURS_PER_DAY {
-        return Err(ApiError::invalid(
-            "hours",
-            format!(
-                "{} hours are logged for {} already; a day has 24",
-                that_day as f64 / 4.0,
-                input.occurred_on
-            ),
-        ));
+    let day = entry.occurred_on;
+    let that_day = activities::quarter_hours_on(&txn, project_id, user_id, day).await?;
+    if that_day + i64::from(entry.quarter_hours) > limits::QUARTER_HOURS_PER_DAY {
+        let logged = that_day as f64 / 4.0;
+        let message = format!("{logged} hours are logged for {day} already; a day has 24");
+        return Err(ApiError::invalid("hours", message));
     }
-    let logged = activities::insert(
-        &txn,
-        NewActivity {
-            project_id,
-            user_id,
-            party,
-            occurred_on: input.occurred_on,
-            quarter_hours,
-            kind: input.kind,
-            milestone_id: input.milestone_id,
-            note,
-            logged_by: caller.user_id(),
-        },
-    )
-    .await?;
-    record(
-        &txn,
-        caller.actor(),
-        Event::activity_logged(Scope::project(&access.project), &logged),
-    )
-    .await?;
+    let whose = Attribution {
+        project_id,
+        user_id,
+        party,
+        logged_by: caller.user_id(),
+    };
+    let logged = activities::insert(&txn, whose, entry).await?;
+    let event = Event::activity_logged(access.scope(), &logged);
+    record(&txn, caller.actor(), event).await?;
     Ok(Pending::new(txn, logged))
 }
 
@@ -188,8 +149,9 @@ pub async fn delete(
     project_id: Uuid,
     activity_id: Uuid,
 ) -> Result<(), ApiError> {
-    let access = project_access(&state.db, caller, project_id).await?;
-    let existing = activities::find_in_project(&state.db, project_id, activity_id)
+    let txn = state.db.begin().await?;
+    let access = project_access(&txn, caller, project_id).await?;
+    let existing = activities::find_in_project(&txn, project_id, activity_id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found("activity_not_found", "No such activity in this project.")
@@ -199,29 +161,13 @@ pub async fn delete(
         is_author || access.is_staff_lead(),
         "Only the author or a staff lead may delete an activity.",
     )?;
-    let txn = state.db.begin().await?;
     activities::delete(&txn, existing.id).await?;
     record(
         &txn,
         caller.actor(),
-        Event::activity_deleted(Scope::project(&access.project), &existing),
+        Event::activity_deleted(access.scope(), &existing),
     )
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hours_are_a_quarter_to_24_in_quarter_hours() {
-        assert_eq!(quarter_hours(0.25), Ok(1));
-        assert_eq!(quarter_hours(24.0), Ok(96));
-        assert_eq!(quarter_hours(1.5), Ok(6));
-        for bad in [0.0, 24.25, 0.1, -1.0] {
-            assert!(quarter_hours(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -12,20 +12,18 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    access::org_access,
-    auth::{Caller, KeyCaller},
-    secrets::{random_token, sha256_hex},
+    access::org_admin_person,
+    auth::{Caller, KEY_PREFIX},
     within_limit,
 };
 use crate::{
     domain::{KeyScope, limits, text},
     entity::api_key,
-    error::{ApiError, AuthFailure, FieldError},
+    error::{ApiError, FieldError},
     events::{Event, record},
     repo::{PageRequest, api_keys, orgs},
+    secrets::{random_token, sha256_hex},
 };
-
-pub const KEY_PREFIX: &str = "bik_";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,19 +35,6 @@ pub struct CreateApiKey {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyCaller, ApiError> {
-    let now = Utc::now();
-    let found = api_keys::find_live(&state.db, &sha256_hex(&[key.as_bytes()]), now)
-        .await?
-        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
-    api_keys::touch(&state.db, found.id, now).await?;
-    Ok(KeyCaller {
-        key_id: found.id,
-        org_id: found.org_id,
-        scope: found.scope,
-    })
-}
-
 /// Creates a key and returns it with its secret, which is never shown again.
 pub async fn create(
     state: &AppState,
@@ -58,9 +43,7 @@ pub async fn create(
     input: CreateApiKey,
 ) -> Result<(api_key::Model, String), ApiError> {
     let person = caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     let mut errors = Vec::new();
     let name = text::name("name", &input.name).unwrap_or_else(|e| {
         errors.push(e);
@@ -107,10 +90,7 @@ pub async fn list(
     org_id: Uuid,
     page: PageRequest,
 ) -> Result<(Vec<api_key::Model>, bool), ApiError> {
-    caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     Ok(api_keys::list(&state.db, org_id, page).await?)
 }
 
@@ -121,10 +101,7 @@ pub async fn revoke(
     org_id: Uuid,
     key_id: Uuid,
 ) -> Result<(), ApiError> {
-    caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     let txn = state.db.begin().await?;
     if !api_keys::revoke(&txn, org_id, key_id).await? {
         return Err(ApiError::not_found(

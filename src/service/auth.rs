@@ -217,7 +217,7 @@ pub async fn login(
     let from_source = Attempt::count(state, format!("login:{source}"), Policy::SOURCE).await?;
     let account_key = format!(
         "login:{source}:{}",
-        super::secrets::sha256_hex(&[email.as_bytes()])
+        crate::secrets::sha256_hex(&[email.as_bytes()])
     );
     let for_account = match Attempt::count(state, account_key, Policy::ACCOUNT_FROM_SOURCE).await {
         Ok(attempt) => attempt,
@@ -377,10 +377,8 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> Result<(), ApiErro
 /// Resolves a bearer credential to the caller: an API key (`bik_…`) or an access token, each
 /// checked in the database on every request, so revocation and logout take effect at once.
 pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Caller, ApiError> {
-    if bearer.starts_with(super::api_keys::KEY_PREFIX) {
-        return super::api_keys::authenticate(state, bearer)
-            .await
-            .map(Caller::Key);
+    if bearer.starts_with(KEY_PREFIX) {
+        return authenticate_key(state, bearer).await.map(Caller::Key);
     }
     authenticate_user(state, bearer).await.map(Caller::User)
 }
@@ -396,5 +394,26 @@ async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser
         display_name: user.display_name,
         created_at: user.created_at,
         session_id: claims.sid,
+    })
+}
+
+/// Every API key starts with this, so a bearer credential says which kind it is.
+pub const KEY_PREFIX: &str = "bik_";
+
+/// An API key: live (not revoked or expired); its last use is recorded.
+async fn authenticate_key(state: &AppState, key: &str) -> Result<KeyCaller, ApiError> {
+    let now = Utc::now();
+    let found = crate::repo::api_keys::find_live(
+        &state.db,
+        &crate::secrets::sha256_hex(&[key.as_bytes()]),
+        now,
+    )
+    .await?
+    .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+    crate::repo::api_keys::touch(&state.db, found.id, now).await?;
+    Ok(KeyCaller {
+        key_id: found.id,
+        org_id: found.org_id,
+        scope: found.scope,
     })
 }

@@ -2,39 +2,23 @@
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition, TransactionTrait};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
     AppState,
+    access::{Manage, Staff, Work},
     auth::Caller,
     idempotency::Pending,
-    milestones::{criterion_text, load},
+    milestones::load,
     within_limit,
 };
 use crate::{
-    domain::{ProjectRole, limits},
+    domain::{limits, milestone::CriterionPatch},
     entity::criterion,
     error::ApiError,
-    events::{Event, Scope, record},
+    events::{Event, record},
     repo::{milestones, projects},
 };
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCriterion {
-    #[schema(example = "Invoices for 50 members generated and checked")]
-    pub text: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateCriterion {
-    pub text: Option<String>,
-    /// Only staff may set this; `done_by` and `done_at` are recorded.
-    pub done: Option<bool>,
-}
 
 fn not_found() -> ApiError {
     ApiError::not_found(
@@ -48,15 +32,12 @@ pub async fn create(
     caller: &Caller,
     project_id: Uuid,
     milestone_id: Uuid,
-    input: CreateCriterion,
+    text: String,
 ) -> Result<Pending<criterion::Model>, ApiError> {
-    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
-    access.require(
-        access.can_work(),
-        "Only members of the project may add acceptance criteria.",
-    )?;
-    let text = criterion_text("text", &input.text).map_err(|e| ApiError::Validation(vec![e]))?;
     let txn = state.db.begin().await?;
+    let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
+    let access =
+        access.grant::<Work>("Only members of the project may add acceptance criteria.")?;
     projects::lock_for_update(&txn, project_id).await?;
     within_limit::<criterion::Entity>(
         &txn,
@@ -68,7 +49,7 @@ pub async fn create(
     record(
         &txn,
         caller.actor(),
-        Event::criterion_added(Scope::project(&access.project), &created),
+        Event::criterion_added(access.scope(), &created),
     )
     .await?;
     Ok(Pending::new(txn, created))
@@ -93,28 +74,25 @@ pub async fn update(
     project_id: Uuid,
     milestone_id: Uuid,
     criterion_id: Uuid,
-    input: UpdateCriterion,
+    patch: CriterionPatch,
 ) -> Result<criterion::Model, ApiError> {
-    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
-    access.require(
-        access.can_work(),
-        "Only members of the project may edit acceptance criteria.",
-    )?;
-    if input.done.is_some() {
-        access.require(
-            access.role == Some(ProjectRole::Staff),
+    let txn = state.db.begin().await?;
+    let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
+    let access =
+        access.grant::<Work>("Only members of the project may edit acceptance criteria.")?;
+    if patch.done.is_some() {
+        access.check::<Staff>(
             "Only staff may mark an acceptance criterion done: the organisation decides it is met.",
         )?;
     }
-    let txn = state.db.begin().await?;
     let before = milestones::find_criterion(&txn, milestone.id, criterion_id)
         .await?
         .ok_or_else(not_found)?;
     let mut after = before.clone();
-    if let Some(text) = &input.text {
-        after.text = criterion_text("text", text).map_err(|e| ApiError::Validation(vec![e]))?;
+    if let Some(text) = patch.text {
+        after.text = text;
     }
-    if let Some(done) = input.done
+    if let Some(done) = patch.done
         && done != before.done
     {
         after.done = done;
@@ -128,7 +106,7 @@ pub async fn update(
     record(
         &txn,
         caller.actor(),
-        Event::criterion_updated(Scope::project(&access.project), &before, &updated),
+        Event::criterion_updated(access.scope(), &before, &updated),
     )
     .await?;
     txn.commit().await?;
@@ -142,12 +120,11 @@ pub async fn delete(
     milestone_id: Uuid,
     criterion_id: Uuid,
 ) -> Result<(), ApiError> {
-    let (access, milestone) = load(&state.db, caller, project_id, milestone_id).await?;
-    access.require(
-        access.can_manage(),
+    let txn = state.db.begin().await?;
+    let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
+    let access = access.grant::<Manage>(
         "Only staff leads and organisation admins may delete acceptance criteria.",
     )?;
-    let txn = state.db.begin().await?;
     let existing = milestones::find_criterion(&txn, milestone.id, criterion_id)
         .await?
         .ok_or_else(not_found)?;
@@ -155,7 +132,7 @@ pub async fn delete(
     record(
         &txn,
         caller.actor(),
-        Event::criterion_deleted(Scope::project(&access.project), &existing),
+        Event::criterion_deleted(access.scope(), &existing),
     )
     .await?;
     txn.commit().await?;

@@ -116,7 +116,7 @@ pub fn parse_key(raw: &str) -> Result<String, ApiError> {
 }
 
 pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
-    super::secrets::sha256_hex(&[
+    crate::secrets::sha256_hex(&[
         method.as_bytes(),
         b"
 ",

@@ -15,7 +15,6 @@ pub mod outbound;
 pub mod password;
 pub mod projects;
 pub mod readiness;
-pub mod secrets;
 pub mod tokens;
 pub mod webhooks;
 

@@ -100,7 +100,7 @@ pub async fn create(
                 if attempts > 8 {
                     return Err(slug_taken());
                 }
-                let suffix = super::secrets::hex(&super::secrets::random_bytes::<4>());
+                let suffix = crate::secrets::hex(&crate::secrets::random_bytes::<4>());
                 candidate = format!("{base}-{suffix}");
             }
             candidate
@@ -149,8 +149,10 @@ pub async fn update(
     org_id: Uuid,
     input: UpdateOrg,
 ) -> Result<OrgAccess, ApiError> {
-    let access = org_access(&state.db, caller, org_id).await?;
-    access.require_admin()?;
+    let access = org_access(&state.db, caller, org_id)
+        .await?
+        .admin()?
+        .into_inner();
     let mut errors = Vec::new();
     let name = match input.name.as_deref().map(|n| text::name("name", n)) {
         Some(Ok(n)) => n,
@@ -212,9 +214,7 @@ pub async fn invite(
     org_id: Uuid,
     input: AddOrgMember,
 ) -> Result<Pending<org_invitation::Model>, ApiError> {
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_access(&state.db, caller, org_id).await?.admin()?;
     let invitee = match (input.email.as_deref(), input.user_id) {
         (Some(email), None) => Invitee::Email(
             Email::parse(email)
@@ -368,9 +368,7 @@ pub async fn list_invitations(
     org_id: Uuid,
     page: PageRequest,
 ) -> Result<(Vec<org_invitation::Model>, bool), ApiError> {
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_access(&state.db, caller, org_id).await?.admin()?;
     Ok(invitations::list_for_org(&state.db, org_id, page).await?)
 }
 
@@ -381,9 +379,7 @@ pub async fn revoke_invitation(
     org_id: Uuid,
     invitation_id: Uuid,
 ) -> Result<(), ApiError> {
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_access(&state.db, caller, org_id).await?.admin()?;
     let txn = state.db.begin().await?;
     let invitation = invitations::find_in_org(&txn, org_id, invitation_id)
         .await?
@@ -422,9 +418,7 @@ pub async fn update_member(
     user_id: Uuid,
     input: UpdateOrgMember,
 ) -> Result<(org_member::Model, user::Model), ApiError> {
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_access(&state.db, caller, org_id).await?.admin()?;
     let txn = state.db.begin().await?;
     orgs::lock_for_update(&txn, org_id).await?;
     let (member, user) = orgs::find_member(&txn, org_id, user_id)
@@ -460,9 +454,7 @@ pub async fn remove_member(
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_access(&state.db, caller, org_id).await?.admin()?;
     let txn = state.db.begin().await?;
     orgs::lock_for_update(&txn, org_id).await?;
     orgs::find_member(&txn, org_id, user_id)

@@ -75,7 +75,7 @@ fn compute(
 
 fn hash_blocking(password: &[u8]) -> Result<String, ApiError> {
     let argon2 = argon2()?;
-    let salt = crate::service::secrets::random_bytes::<16>();
+    let salt = crate::secrets::random_bytes::<16>();
     let mut out = [0u8; 32];
     compute(&argon2, password, &salt, &mut out)?;
     let phc = PasswordHash {

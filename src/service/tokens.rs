@@ -84,7 +84,7 @@ impl Tokens {
 
 /// A new refresh token and the hash under which it is stored.
 pub fn new_refresh_token() -> (String, String) {
-    let token = super::secrets::random_token(REFRESH_TOKEN_PREFIX);
+    let token = crate::secrets::random_token(REFRESH_TOKEN_PREFIX);
     let hash = hash_refresh_token(&token);
     (token, hash)
 }
@@ -92,5 +92,5 @@ pub fn new_refresh_token() -> (String, String) {
 /// A fast hash is right here: the token has 256 bits of entropy, so it cannot be guessed from
 /// its hash, and lookups must be cheap.
 pub fn hash_refresh_token(token: &str) -> String {
-    super::secrets::sha256_hex(&[token.as_bytes()])
+    crate::secrets::sha256_hex(&[token.as_bytes()])
 }

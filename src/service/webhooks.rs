@@ -24,7 +24,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, access::org_access, auth::Caller, idempotency::Pending, outbound};
+use super::{AppState, access::org_admin_person, auth::Caller, idempotency::Pending, outbound};
 use crate::{
     entity::{webhook, webhook_delivery},
     error::{ApiError, FieldError},
@@ -112,7 +112,7 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, Strin
 fn new_secret() -> String {
     format!(
         "whsec_{}",
-        STANDARD.encode(super::secrets::random_bytes::<24>())
+        STANDARD.encode(crate::secrets::random_bytes::<24>())
     )
 }
 
@@ -122,10 +122,7 @@ pub async fn create(
     org_id: Uuid,
     input: CreateWebhook,
 ) -> Result<webhook::Model, ApiError> {
-    caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     let mut errors = Vec::new();
     if let Err(message) = check_url(&input.url, state.webhooks.allow_private).await {
         errors.push(FieldError::new("url", message));
@@ -179,10 +176,7 @@ async fn load(
     org_id: Uuid,
     webhook_id: Uuid,
 ) -> Result<webhook::Model, ApiError> {
-    caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     webhooks::find_in_org(&state.db, org_id, webhook_id)
         .await?
         .ok_or_else(not_found)
@@ -194,10 +188,7 @@ pub async fn list(
     org_id: Uuid,
     page: PageRequest,
 ) -> Result<(Vec<webhook::Model>, bool), ApiError> {
-    caller.person()?;
-    org_access(&state.db, caller, org_id)
-        .await?
-        .require_admin()?;
+    org_admin_person(&state.db, caller, org_id).await?;
     Ok(webhooks::list(&state.db, org_id, page).await?)
 }
 
@@ -297,7 +288,7 @@ pub async fn deliveries(
 /// has free slots (at most [`PER_ORG`] in flight per organisation across instances) and sends
 /// each on its own task, so a slow receiver holds only its own slot.
 pub fn spawn_worker(state: AppState) {
-    actix_web::rt::spawn(async move {
+    tokio::task::spawn_local(async move {
         let settings = &state.webhooks;
         let client = outbound::client(settings.timeout, settings.allow_private);
         let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
@@ -320,7 +311,7 @@ pub fn spawn_worker(state: AppState) {
                     break; // cannot happen: no more were claimed than slots were free
                 };
                 let (state, client) = (state.clone(), client.clone());
-                actix_web::rt::spawn(async move {
+                tokio::task::spawn_local(async move {
                     let _slot = slot;
                     deliver(&state, &client, delivery).await;
                 });

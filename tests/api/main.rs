@@ -15,6 +15,7 @@ mod config;
 mod errors;
 mod events;
 mod faults;
+mod layers;
 mod limits;
 mod members;
 mod milestones;

@@ -1,0 +1,47 @@
+//! What clients send to the activity ledger, and how it becomes a command.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::{
+    ActivityKind, Checks, FieldError,
+    activity::{Entry, NOTE, quarter_hours},
+    text::optional_text,
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogActivity {
+    /// Not in the future, not before the project's `start_date`.
+    #[serde(deserialize_with = "crate::domain::day::required")]
+    pub occurred_on: NaiveDate,
+    /// 0.25 to 24, in quarter hours.
+    #[schema(example = 1.5, minimum = 0.25, maximum = 24, multiple_of = 0.25)]
+    pub hours: f64,
+    pub kind: ActivityKind,
+    /// A milestone of the same project.
+    pub milestone_id: Option<Uuid>,
+    pub note: Option<String>,
+    /// Only for API keys with `write` scope: the active member the time is logged for. People
+    /// log their own time and leave it out.
+    pub user_id: Option<Uuid>,
+}
+
+impl TryFrom<LogActivity> for Entry {
+    type Error = Vec<FieldError>;
+
+    fn try_from(b: LogActivity) -> Result<Self, Self::Error> {
+        let mut checks = Checks::default();
+        let entry = Entry {
+            quarter_hours: checks.take(quarter_hours(b.hours)),
+            note: checks.take(optional_text(NOTE, b.note.as_deref())),
+            occurred_on: b.occurred_on,
+            kind: b.kind,
+            milestone_id: b.milestone_id,
+            user_id: b.user_id,
+        };
+        checks.finish(entry)
+    }
+}

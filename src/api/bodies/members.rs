@@ -1,0 +1,92 @@
+//! What clients send about project participants, and how each becomes a command.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::nullable;
+use crate::domain::{
+    Checks, FieldError, ProjectRole,
+    member::{NewParticipant, Participant, ParticipantPatch, RESPONSIBILITY},
+    text::{self, optional_text},
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddProjectMember {
+    /// The account to add, by email…
+    #[schema(example = "carol@consulting.example")]
+    pub email: Option<String>,
+    /// …or by id (exactly one of the two).
+    pub user_id: Option<Uuid>,
+    /// `staff` for members of the project's organisation, `consultant` for everyone else.
+    pub role: ProjectRole,
+    /// Only staff can lead.
+    #[serde(default)]
+    pub is_lead: bool,
+    /// Committed hours per week, 0 to 80 in quarter hours.
+    #[schema(example = 8.0, minimum = 0, maximum = 80, multiple_of = 0.25)]
+    pub weekly_hours: Option<f64>,
+    #[schema(example = "Membership renewals")]
+    pub responsibility: Option<String>,
+}
+
+impl TryFrom<AddProjectMember> for NewParticipant {
+    type Error = Vec<FieldError>;
+
+    fn try_from(b: AddProjectMember) -> Result<Self, Self::Error> {
+        let mut checks = Checks::default();
+        let who = match (b.email, b.user_id) {
+            (Some(email), None) => Participant::Email(email),
+            (None, Some(id)) => Participant::Id(id),
+            _ => {
+                checks.add(FieldError::new(
+                    "email",
+                    "give exactly one of `email` and `user_id`",
+                ));
+                Participant::Id(Uuid::nil())
+            }
+        };
+        let hours = b.weekly_hours.map(text::weekly_quarter_hours);
+        let new = NewParticipant {
+            who,
+            role: b.role,
+            is_lead: b.is_lead,
+            weekly_quarter_hours: checks.patch(hours).unwrap_or(0),
+            responsibility: checks.take(optional_text(RESPONSIBILITY, b.responsibility.as_deref())),
+        };
+        let leads_as_staff = !b.is_lead || b.role == ProjectRole::Staff;
+        checks.require(leads_as_staff, "is_lead", "only staff can be leads");
+        checks.finish(new)
+    }
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProjectMember {
+    pub is_lead: Option<bool>,
+    /// Committed hours per week, 0 to 80 in quarter hours.
+    #[schema(example = 7.5, minimum = 0, maximum = 80, multiple_of = 0.25)]
+    pub weekly_hours: Option<f64>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub responsibility: Option<Option<String>>,
+}
+
+impl TryFrom<UpdateProjectMember> for ParticipantPatch {
+    type Error = Vec<FieldError>;
+
+    fn try_from(b: UpdateProjectMember) -> Result<Self, Self::Error> {
+        let mut checks = Checks::default();
+        let responsibility = b
+            .responsibility
+            .map(|r| optional_text(RESPONSIBILITY, r.as_deref()));
+        let patch = ParticipantPatch {
+            is_lead: b.is_lead,
+            weekly_quarter_hours: checks.patch(b.weekly_hours.map(text::weekly_quarter_hours)),
+            responsibility: checks.patch(responsibility),
+        };
+        checks.finish(patch)
+    }
+}
