@@ -4,6 +4,7 @@
 
 use std::{fmt, path::PathBuf, time::Duration};
 
+use clap::{CommandFactory, FromArgMatches, Parser};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Everything the server needs to start.
@@ -70,7 +71,7 @@ pub enum LogFormat {
 /// A configuration value that cannot be used; `var` names the environment variable.
 #[derive(Debug)]
 pub struct ConfigError {
-    pub var: &'static str,
+    pub var: String,
     pub message: String,
 }
 
@@ -82,9 +83,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+fn invalid(var: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        var,
+        var: var.into(),
         message: message.into(),
     }
 }
@@ -101,6 +102,215 @@ pub enum SecretSource {
     Ephemeral,
 }
 
+/// Every `BUYIN_*` variable, declared once: its name, default, parser and bound. Parsed by
+/// clap from the environment (`env`), or from any lookup in tests and benchmarks.
+#[derive(Parser, Debug)]
+#[command(
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+struct Vars {
+    #[arg(long = "BUYIN_DATABASE_URL", env = "BUYIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = database_url)]
+    database_url: (String, Backend),
+    #[arg(long = "BUYIN_BIND", env = "BUYIN_BIND", default_value = DEFAULT_BIND, value_parser = bind)]
+    bind: String,
+    #[arg(long = "BUYIN_JWT_SECRET", env = "BUYIN_JWT_SECRET", hide_env_values = true, value_parser = jwt_secret)]
+    jwt_secret: Option<String>,
+    #[arg(long = "BUYIN_ACCESS_TOKEN_TTL", env = "BUYIN_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = access_token_ttl)]
+    access_token_ttl: Duration,
+    #[arg(long = "BUYIN_LOG", env = "BUYIN_LOG", default_value = "info", value_parser = log_filter)]
+    log: String,
+    #[arg(long = "BUYIN_LOG_FORMAT", env = "BUYIN_LOG_FORMAT", default_value = "text", value_parser = log_format)]
+    log_format: LogFormat,
+    #[arg(long = "BUYIN_CORS_ORIGINS", env = "BUYIN_CORS_ORIGINS", default_value = "", value_parser = cors_origins)]
+    cors_origins: List<String>,
+    #[arg(long = "BUYIN_DB_MAX_CONNECTIONS", env = "BUYIN_DB_MAX_CONNECTIONS", default_value = "8", value_parser = db_max_connections)]
+    db_max_connections: u32,
+    #[arg(long = "BUYIN_WORKERS", env = "BUYIN_WORKERS", value_parser = workers)]
+    workers: Option<usize>,
+    #[arg(long = "BUYIN_WEBHOOK_ALLOW_PRIVATE", env = "BUYIN_WEBHOOK_ALLOW_PRIVATE", default_value = "false", action = clap::ArgAction::Set, value_parser = boolean)]
+    webhook_allow_private: bool,
+    #[arg(long = "BUYIN_WEBHOOK_BACKOFF_SCALE", env = "BUYIN_WEBHOOK_BACKOFF_SCALE", default_value = "1", value_parser = backoff_scale)]
+    webhook_backoff_scale: f64,
+    #[arg(long = "BUYIN_WEBHOOK_POLL_MS", env = "BUYIN_WEBHOOK_POLL_MS", default_value = "1000", value_parser = poll_ms)]
+    webhook_poll_ms: Duration,
+    #[arg(long = "BUYIN_WEBHOOK_TIMEOUT", env = "BUYIN_WEBHOOK_TIMEOUT", default_value = "10", value_parser = within(100, 60))]
+    webhook_timeout: Duration,
+    #[arg(long = "BUYIN_BODY_TIMEOUT", env = "BUYIN_BODY_TIMEOUT", default_value = "10", value_parser = within(100, 600))]
+    body_timeout: Duration,
+    #[arg(long = "BUYIN_REQUEST_TIMEOUT", env = "BUYIN_REQUEST_TIMEOUT", default_value = "30", value_parser = within(100, 600))]
+    request_timeout: Duration,
+    #[arg(long = "BUYIN_SHUTDOWN_DRAIN", env = "BUYIN_SHUTDOWN_DRAIN", default_value = "0", value_parser = within(0, 300))]
+    shutdown_drain: Duration,
+    #[arg(long = "BUYIN_TRUSTED_PROXIES", env = "BUYIN_TRUSTED_PROXIES", default_value = "", value_parser = trusted_proxies)]
+    trusted_proxies: List<std::net::IpAddr>,
+}
+
+/// A comma-separated variable, parsed as one value.
+#[derive(Clone, Debug)]
+struct List<T>(Vec<T>);
+
+fn database_url(v: &str) -> Result<(String, Backend), String> {
+    Backend::of(v)
+        .map(|b| (v.to_owned(), b))
+        .ok_or_else(|| "must start with sqlite: or postgres://".into())
+}
+
+fn bind(v: &str) -> Result<String, String> {
+    match v.parse::<std::net::SocketAddr>() {
+        Ok(_) => Ok(v.to_owned()),
+        Err(_) => Err(format!("`{v}` is not an address like 127.0.0.1:8080")),
+    }
+}
+
+fn jwt_secret(v: &str) -> Result<String, String> {
+    if v.len() >= MIN_SECRET_BYTES {
+        Ok(v.to_owned())
+    } else {
+        Err(format!("must be at least {MIN_SECRET_BYTES} bytes"))
+    }
+}
+
+fn access_token_ttl(v: &str) -> Result<Duration, String> {
+    parse_duration(v)
+        .filter(|d| (60..=86_400).contains(&d.as_secs()))
+        .ok_or_else(|| "must be a duration from 60s to 24h, e.g. `900` or `15m`".into())
+}
+
+fn log_filter(v: &str) -> Result<String, String> {
+    match tracing_subscriber::EnvFilter::try_new(v) {
+        Ok(_) => Ok(v.to_owned()),
+        Err(_) => {
+            Err("must be a level (error, warn, info, debug, trace) or filter directives".into())
+        }
+    }
+}
+
+fn log_format(v: &str) -> Result<LogFormat, String> {
+    match v.trim() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("must be `text` or `json`".into()),
+    }
+}
+
+fn items(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|i| !i.is_empty())
+}
+
+fn cors_origins(v: &str) -> Result<List<String>, String> {
+    let origins: Vec<String> = items(v).map(str::to_owned).collect();
+    match origins
+        .iter()
+        .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+    {
+        Some(bad) => Err(format!(
+            "`{bad}` is not an origin like https://app.example.org"
+        )),
+        None => Ok(List(origins)),
+    }
+}
+
+fn trusted_proxies(v: &str) -> Result<List<std::net::IpAddr>, String> {
+    items(v)
+        .map(|p| {
+            p.parse()
+                .map_err(|_| format!("`{p}` is not an IP address like 10.0.0.5"))
+        })
+        .collect::<Result<_, _>>()
+        .map(List)
+}
+
+fn whole<T: std::str::FromStr + PartialOrd>(v: &str, low: T, high: T) -> Option<T> {
+    v.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n >= low && *n <= high)
+}
+
+fn db_max_connections(v: &str) -> Result<u32, String> {
+    whole(v, 1, 256).ok_or_else(|| "must be a whole number from 1 to 256".into())
+}
+
+fn workers(v: &str) -> Result<usize, String> {
+    whole(v, 1, 64).ok_or_else(|| "must be a whole number from 1 to 64".into())
+}
+
+fn boolean(v: &str) -> Result<bool, String> {
+    match v.trim() {
+        "false" | "0" => Ok(false),
+        "true" | "1" => Ok(true),
+        _ => Err("must be `true` or `false`".into()),
+    }
+}
+
+fn backoff_scale(v: &str) -> Result<f64, String> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| *f > 0.0 && *f <= 1.0)
+        .ok_or_else(|| "must be a number above 0, at most 1".into())
+}
+
+fn poll_ms(v: &str) -> Result<Duration, String> {
+    whole(v, 10u64, 60_000)
+        .map(Duration::from_millis)
+        .ok_or_else(|| "must be from 10 to 60000".into())
+}
+
+/// A duration from `low_ms` milliseconds to `high_s` seconds.
+fn within(
+    low_ms: u64,
+    high_s: u64,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |v| {
+        parse_duration(v)
+            .filter(|d| (low_ms..=high_s * 1000).contains(&(d.as_millis() as u64)))
+            .ok_or_else(|| {
+                format!("must be a duration from {low_ms}ms to {high_s}s, e.g. `10` or `1500ms`")
+            })
+    }
+}
+
+impl Vars {
+    /// Parses the variables `lookup` gives (a blank value counts as unset), and nothing else:
+    /// the process environment is not consulted, so tests and benchmarks are hermetic.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Vars, ConfigError> {
+        let command = Vars::command().mut_args(|a| a.env(None::<&'static str>));
+        let args: Vec<String> = command
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter_map(|name| {
+                let value = lookup(name).filter(|v| !v.trim().is_empty())?;
+                Some(format!("--{name}={value}"))
+            })
+            .collect();
+        command
+            .try_get_matches_from(args)
+            .and_then(|m| Vars::from_arg_matches(&m))
+            .map_err(config_error)
+    }
+}
+
+/// clap's error as one line naming the variable.
+fn config_error(e: clap::Error) -> ConfigError {
+    use clap::error::{ContextKind, ContextValue};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.clone(),
+        _ => String::new(),
+    };
+    // clap names the argument `--BUYIN_X <BUYIN_X>`: its long name is the variable's.
+    let var = arg
+        .split_whitespace()
+        .next()
+        .and_then(|a| a.strip_prefix("--"))
+        .unwrap_or("BUYIN_*");
+    let message =
+        std::error::Error::source(&e).map_or_else(|| e.kind().to_string(), ToString::to_string);
+    invalid(var, message)
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<(Config, SecretSource), ConfigError> {
@@ -111,222 +321,36 @@ impl Config {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<(Config, SecretSource), ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let database_url = get("BUYIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        let backend = Backend::of(&database_url).ok_or_else(|| {
-            invalid(
-                "BUYIN_DATABASE_URL",
-                "must start with sqlite: or postgres://",
-            )
-        })?;
-
-        let bind = get("BUYIN_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
-        if bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
-                "BUYIN_BIND",
-                format!("`{bind}` is not an address like 127.0.0.1:8080"),
-            ));
-        }
-
-        let access_token_ttl = match get("BUYIN_ACCESS_TOKEN_TTL") {
-            None => Duration::from_secs(15 * 60),
-            Some(v) => parse_duration(&v)
-                .filter(|d| (60..=86_400).contains(&d.as_secs()))
-                .ok_or_else(|| {
-                    invalid(
-                        "BUYIN_ACCESS_TOKEN_TTL",
-                        "must be a duration from 60s to 24h, e.g. `900` or `15m`",
-                    )
-                })?,
+        let v = Vars::from_lookup(lookup)?;
+        let (database_url, backend) = v.database_url;
+        let (jwt_secret, source) = match v.jwt_secret {
+            Some(secret) => (secret, SecretSource::Environment),
+            None => generated_secret(&database_url, backend)?,
         };
-
-        let log_filter = get("BUYIN_LOG").unwrap_or_else(|| "info".into());
-        if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
-            return Err(invalid(
-                "BUYIN_LOG",
-                "must be a level (error, warn, info, debug, trace) or filter directives",
-            ));
-        }
-        let log_format = match get("BUYIN_LOG_FORMAT").as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(invalid("BUYIN_LOG_FORMAT", "must be `text` or `json`")),
-        };
-
-        let cors_origins = get("BUYIN_CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|o| o.trim().to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        if let Some(bad) = cors_origins
-            .iter()
-            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
-        {
-            return Err(invalid(
-                "BUYIN_CORS_ORIGINS",
-                format!("`{bad}` is not an origin like https://app.example.org"),
-            ));
-        }
-
-        let db_max_connections = match get("BUYIN_DB_MAX_CONNECTIONS") {
-            None => 8,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=256).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "BUYIN_DB_MAX_CONNECTIONS",
-                        "must be a whole number from 1 to 256",
-                    )
-                })?,
-        };
-
-        let workers = match get("BUYIN_WORKERS") {
-            None => None,
-            Some(v) => Some(
-                v.trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=64).contains(n))
-                    .ok_or_else(|| {
-                        invalid("BUYIN_WORKERS", "must be a whole number from 1 to 64")
-                    })?,
-            ),
-        };
-
-        let bool_var = |name: &'static str| match get(name).as_deref().map(str::trim) {
-            None | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") => Ok(true),
-            Some(_) => Err(invalid(name, "must be `true` or `false`")),
-        };
-        let webhooks = WebhookSettings {
-            allow_private: bool_var("BUYIN_WEBHOOK_ALLOW_PRIVATE")?,
-            backoff_scale: match get("BUYIN_WEBHOOK_BACKOFF_SCALE") {
-                None => 1.0,
-                Some(v) => v
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| *f > 0.0 && *f <= 1.0)
-                    .ok_or_else(|| {
-                        invalid(
-                            "BUYIN_WEBHOOK_BACKOFF_SCALE",
-                            "must be a number above 0, at most 1",
-                        )
-                    })?,
+        let config = Config {
+            database_url,
+            bind: v.bind,
+            jwt_secret: SecretString::from(jwt_secret),
+            access_token_ttl: v.access_token_ttl,
+            log_filter: v.log,
+            log_format: v.log_format,
+            cors_origins: v.cors_origins.0,
+            db_max_connections: v.db_max_connections,
+            workers: v.workers,
+            webhooks: WebhookSettings {
+                allow_private: v.webhook_allow_private,
+                backoff_scale: v.webhook_backoff_scale,
+                poll_interval: v.webhook_poll_ms,
+                timeout: v.webhook_timeout,
             },
-            poll_interval: match get("BUYIN_WEBHOOK_POLL_MS") {
-                None => Duration::from_secs(1),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|ms| (10..=60_000).contains(ms))
-                    .map(Duration::from_millis)
-                    .ok_or_else(|| invalid("BUYIN_WEBHOOK_POLL_MS", "must be from 10 to 60000"))?,
+            deadlines: Deadlines {
+                body: v.body_timeout,
+                request: v.request_timeout,
+                shutdown_drain: v.shutdown_drain,
             },
-            timeout: Duration::from_secs(10),
+            trusted_proxies: v.trusted_proxies.0,
         };
-
-        let duration_var =
-            |name: &'static str, default: Duration, range: (u64, u64)| match get(name) {
-                None => Ok(default),
-                Some(v) => parse_duration(&v)
-                    .filter(|d| (range.0..=range.1 * 1000).contains(&(d.as_millis() as u64)))
-                    .ok_or_else(|| {
-                        invalid(
-                            name,
-                            format!(
-                                "must be a duration from {}ms to {}s, e.g. `10` or `1500ms`",
-                                range.0, range.1
-                            ),
-                        )
-                    }),
-            };
-        let webhooks = WebhookSettings {
-            timeout: duration_var("BUYIN_WEBHOOK_TIMEOUT", webhooks.timeout, (100, 60))?,
-            ..webhooks
-        };
-        let defaults = Deadlines::default();
-        let deadlines = Deadlines {
-            body: duration_var("BUYIN_BODY_TIMEOUT", defaults.body, (100, 600))?,
-            request: duration_var("BUYIN_REQUEST_TIMEOUT", defaults.request, (100, 600))?,
-            shutdown_drain: duration_var(
-                "BUYIN_SHUTDOWN_DRAIN",
-                defaults.shutdown_drain,
-                (0, 300),
-            )?,
-        };
-
-        let trusted_proxies = get("BUYIN_TRUSTED_PROXIES")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        p.parse::<std::net::IpAddr>().map_err(|_| {
-                            invalid(
-                                "BUYIN_TRUSTED_PROXIES",
-                                format!("`{p}` is not an IP address like 10.0.0.5"),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
-
-        let (jwt_secret, source) = match get("BUYIN_JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret, SecretSource::Environment),
-            Some(_) => {
-                return Err(invalid(
-                    "BUYIN_JWT_SECRET",
-                    format!("must be at least {MIN_SECRET_BYTES} bytes"),
-                ));
-            }
-            None => match backend {
-                Backend::Postgres => {
-                    return Err(invalid(
-                        "BUYIN_JWT_SECRET",
-                        "is required when the database is PostgreSQL (at least 32 bytes, shared by every instance)",
-                    ));
-                }
-                Backend::Sqlite => match sqlite_file(&database_url) {
-                    Some(db_path) => {
-                        let path = PathBuf::from(format!("{}.jwt-secret", db_path.display()));
-                        (
-                            load_or_create_secret(&path)?,
-                            SecretSource::GeneratedFile(path),
-                        )
-                    }
-                    None => (random_secret(), SecretSource::Ephemeral),
-                },
-            },
-        };
-
-        Ok((
-            Config {
-                database_url,
-                bind,
-                jwt_secret: SecretString::from(jwt_secret),
-                access_token_ttl,
-                log_filter,
-                log_format,
-                cors_origins,
-                db_max_connections,
-                workers,
-                webhooks,
-                deadlines,
-                trusted_proxies,
-            },
-            source,
-        ))
+        Ok((config, source))
     }
 
     pub fn backend(&self) -> Backend {
@@ -376,6 +400,25 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
         None
     } else {
         Some(PathBuf::from(path))
+    }
+}
+
+/// Without `BUYIN_JWT_SECRET`: refused on PostgreSQL (every instance must share one), else a
+/// secret kept beside the SQLite file, or a fresh one for an in-memory database.
+fn generated_secret(url: &str, backend: Backend) -> Result<(String, SecretSource), ConfigError> {
+    match (backend, sqlite_file(url)) {
+        (Backend::Postgres, _) => Err(invalid(
+            "BUYIN_JWT_SECRET",
+            "is required when the database is PostgreSQL (at least 32 bytes, shared by every instance)",
+        )),
+        (Backend::Sqlite, Some(db_path)) => {
+            let path = PathBuf::from(format!("{}.jwt-secret", db_path.display()));
+            Ok((
+                load_or_create_secret(&path)?,
+                SecretSource::GeneratedFile(path),
+            ))
+        }
+        (Backend::Sqlite, None) => Ok((random_secret(), SecretSource::Ephemeral)),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::{
         activity::Entry,
         member::{NewParticipant, Participant, ParticipantPatch},
         milestone::{CriterionPatch, Move, NewMilestone},
+        org::{Invitation, Invitee, NewOrg},
         precondition::IfMatch,
         project::NewProject,
     },
@@ -115,7 +116,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     let org = orgs::create(
         state,
         &dana,
-        orgs::CreateOrg {
+        NewOrg {
             name: "Demo Association".into(),
             slug: Some(DEMO_SLUG.into()),
         },
@@ -128,9 +129,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         state,
         &dana,
         org.id,
-        orgs::AddOrgMember {
-            email: None,
-            user_id: Some(uid(&sam)),
+        Invitation {
+            invitee: Invitee::User(uid(&sam)),
             role: OrgRole::Member,
         },
     )

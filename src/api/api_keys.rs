@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
+    bodies::integrations::CreateApiKey,
     common::{Page, envelope, page},
     extract::{ApiJson, Authenticated},
     idempotency::holds_secret,
@@ -14,12 +15,10 @@ use super::{
 };
 use crate::{
     domain::KeyScope,
+    domain::integration::NewApiKey,
     entity::api_key,
     error::{ApiError, Problem},
-    service::{
-        AppState,
-        api_keys::{self, CreateApiKey},
-    },
+    service::{AppState, api_keys},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -85,7 +84,8 @@ async fn create_key(
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = path.into_inner();
-    let (key, secret) = api_keys::create(&state, &caller, org_id, body).await?;
+    let new = NewApiKey::try_from(body)?;
+    let (key, secret) = api_keys::create(&state, &caller, org_id, new).await?;
     let location = format!("/api/v1/orgs/{org_id}/api-keys/{}", key.id);
     Ok(holds_secret(
         HttpResponse::Created()

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
+    bodies::orgs::{AddOrgMember, CreateOrg, UpdateOrg, UpdateOrgMember},
     common::{Page, envelope, page},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
@@ -15,12 +16,10 @@ use super::{
 };
 use crate::{
     domain::OrgRole,
+    domain::org::{Invitation, NewOrg, OrgPatch},
     entity::{org, org_member, user},
     error::{ApiError, Problem},
-    service::{
-        AppState,
-        orgs::{self, AddOrgMember, CreateOrg, UpdateOrg, UpdateOrgMember},
-    },
+    service::{AppState, orgs},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -106,7 +105,7 @@ async fn create_org(
     claim: RequestClaim,
     ApiJson(body): ApiJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = orgs::create(&state, &caller, body).await?;
+    let org = orgs::create(&state, &caller, NewOrg::try_from(body)?).await?;
     let reply = Reply::created(format!("/api/v1/orgs/{}", org.value().id));
     commit(org, &claim, reply, |org| {
         org_response(org, Some(OrgRole::Admin))
@@ -174,7 +173,8 @@ async fn update_org(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<UpdateOrg>,
 ) -> Result<web::Json<OrgResponse>, ApiError> {
-    let access = orgs::update(&state, &caller, path.into_inner(), body).await?;
+    let patch = OrgPatch::try_from(body)?;
+    let access = orgs::update(&state, &caller, path.into_inner(), patch).await?;
     Ok(web::Json(org_response(access.org, access.role)))
 }
 
@@ -232,7 +232,7 @@ async fn add_member(
     ApiJson(body): ApiJson<AddOrgMember>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = path.into_inner();
-    let invited = orgs::invite(&state, &caller, org_id, body).await?;
+    let invited = orgs::invite(&state, &caller, org_id, Invitation::try_from(body)?).await?;
     let reply = Reply {
         location: Some(format!(
             "/api/v1/orgs/{org_id}/invitations/{}",
@@ -284,7 +284,7 @@ async fn update_member(
     ApiJson(body): ApiJson<UpdateOrgMember>,
 ) -> Result<web::Json<OrgMemberResponse>, ApiError> {
     let (org_id, user_id) = path.into_inner();
-    let updated = orgs::update_member(&state, &caller, org_id, user_id, body).await?;
+    let updated = orgs::update_member(&state, &caller, org_id, user_id, body.role).await?;
     Ok(web::Json(member_response(updated)))
 }
 

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
+    bodies::integrations::{CreateWebhook, UpdateWebhook},
     common::{Page, envelope, page},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
@@ -15,12 +16,11 @@ use super::{
     orgs::ListQuery,
 };
 use crate::{
+    domain::DeliveryStatus,
+    domain::integration::{NewWebhook, WebhookPatch},
     entity::{webhook, webhook_delivery},
     error::{ApiError, Problem},
-    service::{
-        AppState,
-        webhooks::{self, CreateWebhook, UpdateWebhook},
-    },
+    service::{AppState, webhooks},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -77,8 +77,7 @@ pub struct DeliveryResponse {
     pub event_type: String,
     /// The `webhook-id` header, the same on every retry.
     pub message_id: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Attempts made so far.
     pub attempt: i32,
     pub status_code: Option<i32>,
@@ -92,7 +91,7 @@ pub struct DeliveryResponse {
 
 fn delivery_response(d: webhook_delivery::Model) -> DeliveryResponse {
     DeliveryResponse {
-        next_retry_at: (d.status == "pending").then_some(d.next_attempt_at),
+        next_retry_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         id: d.id,
         event_id: d.event_id,
         event_type: d.event_type,
@@ -131,7 +130,8 @@ async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = path.into_inner();
-    let created = webhooks::create(&state, &caller, org_id, body).await?;
+    let new = NewWebhook::try_from(body)?;
+    let created = webhooks::create(&state, &caller, org_id, new).await?;
     let location = format!("/api/v1/orgs/{org_id}/webhooks/{}", created.id);
     let secret = created.secret.clone();
     Ok(holds_secret(
@@ -214,7 +214,14 @@ async fn update_webhook(
 ) -> Result<web::Json<WebhookResponse>, ApiError> {
     let (org_id, webhook_id) = path.into_inner();
     Ok(web::Json(webhook_response(
-        webhooks::update(&state, &caller, org_id, webhook_id, body).await?,
+        webhooks::update(
+            &state,
+            &caller,
+            org_id,
+            webhook_id,
+            WebhookPatch::try_from(body)?,
+        )
+        .await?,
     )))
 }
 

@@ -5,10 +5,12 @@ pub mod activity;
 pub mod day;
 pub mod events;
 mod field_error;
+pub mod integration;
 pub mod ladder;
 pub mod limits;
 pub mod member;
 pub mod milestone;
+pub mod org;
 pub mod precondition;
 pub mod project;
 pub mod query;
@@ -19,7 +21,7 @@ mod user;
 
 pub use field_error::{Checks, FieldError};
 pub use ladder::{Action, ActivityKind, Stage};
-pub use roles::{KeyScope, OrgRole, ProjectRole, ProjectStatus};
+pub use roles::{DeliveryStatus, KeyScope, OrgRole, ProjectRole, ProjectStatus};
 pub use user::{DisplayName, Email, Password};
 
 /// NUL bytes are refused in every string: PostgreSQL cannot store them, and no legitimate

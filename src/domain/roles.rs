@@ -70,3 +70,19 @@ pub enum KeyScope {
     #[sea_orm(string_value = "write")]
     Write,
 }
+
+/// Where a webhook delivery stands: `pending` until delivered, or failed for good (retries
+/// exhausted, or the webhook disabled).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}

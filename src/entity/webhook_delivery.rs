@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::DeliveryStatus;
+
 /// One event to deliver to one webhook: the durable outbox row, written in the same
 /// transaction as the change, retried until delivered or given up.
 #[sea_orm::model]
@@ -13,7 +15,7 @@ pub struct Model {
     pub event_type: String,
     pub message_id: String,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,

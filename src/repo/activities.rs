@@ -9,10 +9,7 @@ use crate::domain::activity::Entry;
 pub use crate::domain::query::ActivityFilter;
 
 use super::{PageRequest, into_page};
-use crate::{
-    domain::ProjectRole,
-    entity::activity,
-};
+use crate::{domain::ProjectRole, entity::activity};
 
 /// Whose time an entry is, and who wrote it.
 pub struct Attribution {

@@ -13,11 +13,7 @@ use crate::{
     entity::{org, org_invitation},
 };
 
-/// Whom an invitation names: an email as the admin typed it (normalised), or an account id.
-pub enum Invitee {
-    Email(String),
-    User(Uuid),
-}
+pub use crate::domain::org::Invitee;
 
 /// The pending invitation of `org_id` for `invitee`, if any.
 pub async fn find_for(

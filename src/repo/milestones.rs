@@ -98,54 +98,9 @@ pub async fn update_if_version(
     changed: milestone::Model,
     expected_version: i32,
 ) -> Result<Option<milestone::Model>, DbErr> {
-    let result = milestone::Entity::update_many()
-        .col_expr(milestone::Column::Title, Expr::value(changed.title.clone()))
-        .col_expr(
-            milestone::Column::KnowledgeArea,
-            Expr::value(changed.knowledge_area.clone()),
-        )
-        .col_expr(
-            milestone::Column::Description,
-            Expr::value(changed.description.clone()),
-        )
-        .col_expr(milestone::Column::DueDate, Expr::value(changed.due_date))
-        .col_expr(
-            milestone::Column::StaffOwnerId,
-            Expr::value(changed.staff_owner_id),
-        )
-        .col_expr(
-            milestone::Column::ConsultantId,
-            Expr::value(changed.consultant_id),
-        )
-        .col_expr(milestone::Column::Stage, Expr::value(changed.stage))
-        .col_expr(
-            milestone::Column::StageEnteredAt,
-            Expr::value(changed.stage_entered_at),
-        )
-        .col_expr(
-            milestone::Column::ExternalId,
-            Expr::value(changed.external_id.clone()),
-        )
-        .col_expr(
-            milestone::Column::ExternalSource,
-            Expr::value(changed.external_source.clone()),
-        )
-        .col_expr(
-            milestone::Column::Version,
-            Expr::value(expected_version + 1),
-        )
-        .col_expr(
-            milestone::Column::UpdatedAt,
-            Expr::value(changed.updated_at),
-        )
-        .filter(milestone::Column::Id.eq(changed.id))
-        .filter(milestone::Column::Version.eq(expected_version))
-        .exec(db)
-        .await?;
-    Ok((result.rows_affected == 1).then(|| milestone::Model {
-        version: expected_version + 1,
-        ..changed
-    }))
+    let row = sea_orm::Condition::all().add(milestone::Column::Id.eq(changed.id));
+    let version = milestone::Column::Version;
+    super::update_if_version::<milestone::Entity>(db, changed, version, row, expected_version).await
 }
 
 /// Moves a milestone from `from` to `to` only if it is still at `from`: of two concurrent

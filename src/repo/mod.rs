@@ -68,6 +68,37 @@ where
     E::find().filter(condition).count(db).await
 }
 
+/// Optimistic concurrency, written once: stores every column of `changed` with its version one
+/// higher, if the row `scope` selects is still at `expected`. The row as written, or `None` when
+/// it changed meanwhile (every write bumps the version, so no other change is overwritten).
+pub async fn update_if_version<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    changed: E::Model,
+    version: E::Column,
+    scope: sea_orm::Condition,
+    expected: i32,
+) -> Result<Option<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: sea_orm::TryIntoModel<E::Model> + Clone,
+{
+    use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, TryIntoModel};
+    let mut row = changed.into_active_model().reset_all();
+    row.set(version, (expected + 1).into());
+    let written = E::update_many()
+        .set(row.clone())
+        .filter(scope)
+        .filter(version.eq(expected))
+        .exec(db)
+        .await?;
+    if written.rows_affected == 1 {
+        row.try_into_model().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// Splits `limit + 1` fetched rows into the page and whether more exist.
 pub fn into_page<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {
     let more = rows.len() as u64 > limit;

@@ -111,30 +111,12 @@ pub async fn update_if_version(
     changed: project_member::Model,
     expected_version: i32,
 ) -> Result<Option<project_member::Model>, DbErr> {
-    let result = project_member::Entity::update_many()
-        .col_expr(project_member::Column::IsLead, Expr::value(changed.is_lead))
-        .col_expr(
-            project_member::Column::WeeklyQuarterHours,
-            Expr::value(changed.weekly_quarter_hours),
-        )
-        .col_expr(
-            project_member::Column::Responsibility,
-            Expr::value(changed.responsibility.clone()),
-        )
-        .col_expr(project_member::Column::LeftAt, Expr::value(changed.left_at))
-        .col_expr(
-            project_member::Column::Version,
-            Expr::value(expected_version + 1),
-        )
-        .filter(project_member::Column::Id.eq(changed.id))
-        .filter(project_member::Column::Version.eq(expected_version))
-        .filter(project_member::Column::LeftAt.is_null())
-        .exec(db)
-        .await?;
-    Ok((result.rows_affected == 1).then(|| project_member::Model {
-        version: expected_version + 1,
-        ..changed
-    }))
+    let row = sea_orm::Condition::all()
+        .add(project_member::Column::Id.eq(changed.id))
+        .add(project_member::Column::LeftAt.is_null());
+    let version = project_member::Column::Version;
+    super::update_if_version::<project_member::Entity>(db, changed, version, row, expected_version)
+        .await
 }
 
 /// Ends every active participation of `user_id` with role `role` in the projects of `org_id`,

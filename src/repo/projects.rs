@@ -205,44 +205,9 @@ pub async fn update_project_if_version(
     changed: project::Model,
     expected_version: i32,
 ) -> Result<Option<project::Model>, DbErr> {
-    let result = project::Entity::update_many()
-        .col_expr(project::Column::Name, Expr::value(changed.name.clone()))
-        .col_expr(
-            project::Column::Description,
-            Expr::value(changed.description.clone()),
-        )
-        .col_expr(
-            project::Column::SystemName,
-            Expr::value(changed.system_name.clone()),
-        )
-        .col_expr(project::Column::Status, Expr::value(changed.status))
-        .col_expr(project::Column::StartDate, Expr::value(changed.start_date))
-        .col_expr(
-            project::Column::GoLiveDate,
-            Expr::value(changed.go_live_date),
-        )
-        .col_expr(
-            project::Column::ConsultantExitDate,
-            Expr::value(changed.consultant_exit_date),
-        )
-        .col_expr(
-            project::Column::ExternalId,
-            Expr::value(changed.external_id.clone()),
-        )
-        .col_expr(
-            project::Column::ExternalSource,
-            Expr::value(changed.external_source.clone()),
-        )
-        .col_expr(project::Column::Version, Expr::value(expected_version + 1))
-        .col_expr(project::Column::UpdatedAt, Expr::value(changed.updated_at))
-        .filter(project::Column::Id.eq(changed.id))
-        .filter(project::Column::Version.eq(expected_version))
-        .exec(db)
-        .await?;
-    Ok((result.rows_affected == 1).then(|| project::Model {
-        version: expected_version + 1,
-        ..changed
-    }))
+    let row = sea_orm::Condition::all().add(project::Column::Id.eq(changed.id));
+    let version = project::Column::Version;
+    super::update_if_version::<project::Entity>(db, changed, version, row, expected_version).await
 }
 
 pub async fn delete_project_if_version(

@@ -7,6 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{PageRequest, into_page};
+use crate::domain::DeliveryStatus;
 use crate::entity::{webhook, webhook_delivery};
 
 pub async fn insert(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
@@ -93,7 +94,7 @@ pub async fn enqueue(
         event_type: Set(event_type.to_owned()),
         message_id: Set(format!("msg_{}", id.simple())),
         payload: Set(payload),
-        status: Set("pending".into()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -238,7 +239,7 @@ pub async fn list_deliveries(
 pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
         .count(db)
         .await
 }

@@ -1,7 +1,7 @@
 //! The activity ledger: hours each member spends, logged by the member themselves.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{
@@ -103,7 +103,7 @@ pub async fn log(
         Caller::User(_) => "Only members of the project log time on it, each for themselves.",
         Caller::Key(_) => "A read-only API key cannot log time.",
     };
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id)
         .await?
         .grant::<Work>(denied)?;
@@ -149,7 +149,7 @@ pub async fn delete(
     project_id: Uuid,
     activity_id: Uuid,
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let existing = activities::find_in_project(&txn, project_id, activity_id)
         .await?

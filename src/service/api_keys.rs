@@ -4,10 +4,8 @@
 //! SHA-256 is stored. Keys act for their organisation only, with a `read` or `write` scope, and
 //! can never do what only a person may (sign off, mark criteria done, manage members).
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, TransactionTrait};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use chrono::Utc;
+use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
 use super::{
@@ -17,46 +15,29 @@ use super::{
     within_limit,
 };
 use crate::{
-    domain::{KeyScope, limits, text},
+    domain::integration::NewApiKey,
+    domain::limits,
     entity::api_key,
-    error::{ApiError, FieldError},
+    error::ApiError,
     events::{Event, record},
     repo::{PageRequest, api_keys, orgs},
     secrets::{random_token, sha256_hex},
 };
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateApiKey {
-    #[schema(example = "NewAMS sync")]
-    pub name: String,
-    pub scope: KeyScope,
-    /// When the key stops working (optional; must be in the future).
-    pub expires_at: Option<DateTime<Utc>>,
-}
 
 /// Creates a key and returns it with its secret, which is never shown again.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
-    input: CreateApiKey,
+    new: NewApiKey,
 ) -> Result<(api_key::Model, String), ApiError> {
     let person = caller.person()?;
     org_admin_person(&state.db, caller, org_id).await?;
-    let mut errors = Vec::new();
-    let name = text::name("name", &input.name).unwrap_or_else(|e| {
-        errors.push(e);
-        String::new()
-    });
-    if input.expires_at.is_some_and(|t| t <= Utc::now()) {
-        errors.push(FieldError::new("expires_at", "must be in the future"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    if new.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
     let secret = random_token(KEY_PREFIX);
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     orgs::lock_for_update(&txn, org_id).await?;
     within_limit::<api_key::Entity>(
         &txn,
@@ -70,12 +51,12 @@ pub async fn create(
         &txn,
         api_keys::NewKey {
             org_id,
-            name,
-            scope: input.scope,
+            name: new.name,
+            scope: new.scope,
             prefix: secret.chars().take(12).collect(),
             key_hash: sha256_hex(&[secret.as_bytes()]),
             created_by: person.id,
-            expires_at: input.expires_at,
+            expires_at: new.expires_at,
         },
     )
     .await?;
@@ -102,7 +83,7 @@ pub async fn revoke(
     key_id: Uuid,
 ) -> Result<(), ApiError> {
     org_admin_person(&state.db, caller, org_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     if !api_keys::revoke(&txn, org_id, key_id).await? {
         return Err(ApiError::not_found(
             "api_key_not_found",

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, SqlErr};
 use uuid::Uuid;
 
 use super::{AppState, tokens};
@@ -161,7 +161,7 @@ impl Attempt {
     async fn count(state: &AppState, key: String, policy: Policy) -> Result<Attempt, ApiError> {
         let now = Utc::now().timestamp_millis();
         let forget_before = now - millis(policy.forget_after);
-        let txn = state.db.begin().await?;
+        let txn = super::begin_write(&state.db).await?;
         let Some(attempts) = throttles::count_attempt(&txn, &key, now, forget_before).await? else {
             txn.rollback().await?;
             let until = throttles::blocked_until(&state.db, &key)
@@ -243,7 +243,7 @@ pub async fn login(
     from_source.uncount(state).await;
     for_account.forget(state).await;
 
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let pair = new_session(state, &txn, account.id).await?;
     txn.commit().await?;
     Ok(pair)
@@ -302,7 +302,7 @@ pub async fn change_password(
         ));
     }
     let hash = state.passwords.hash(new.expose()).await?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     users::update_password_hash(&txn, user.id, hash).await?;
     sessions::revoke_all_for_user(&txn, user.id, "password_changed").await?;
     let pair = new_session(state, &txn, user.id).await?;
@@ -341,7 +341,7 @@ fn token_pair(
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair, ApiError> {
     let invalid = ApiError::Unauthorized(AuthFailure::InvalidRefreshToken);
     let hash = tokens::hash_refresh_token(refresh_token);
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let Some((token, session, user)) = sessions::find_refresh_token(&txn, &hash).await? else {
         return Err(invalid);
     };

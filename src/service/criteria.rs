@@ -1,7 +1,7 @@
 //! Acceptance criteria: any member edits the text, only staff mark one done.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, Condition, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
 use super::{
@@ -34,7 +34,7 @@ pub async fn create(
     milestone_id: Uuid,
     text: String,
 ) -> Result<Pending<criterion::Model>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
     let access =
         access.grant::<Work>("Only members of the project may add acceptance criteria.")?;
@@ -76,7 +76,7 @@ pub async fn update(
     criterion_id: Uuid,
     patch: CriterionPatch,
 ) -> Result<criterion::Model, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
     let access =
         access.grant::<Work>("Only members of the project may edit acceptance criteria.")?;
@@ -120,7 +120,7 @@ pub async fn delete(
     milestone_id: Uuid,
     criterion_id: Uuid,
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
     let access = access.grant::<Manage>(
         "Only staff leads and organisation admins may delete acceptance criteria.",

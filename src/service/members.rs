@@ -4,7 +4,7 @@
 //! staff can lead; a project always keeps an active staff lead; one active participation per
 //! user per project; weekly hours 0–80 in quarter hours.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr};
 use uuid::Uuid;
 
 use super::{
@@ -98,7 +98,7 @@ pub async fn add(
     project_id: Uuid,
     new: NewParticipant,
 ) -> Result<Pending<(project_member::Model, user::Model)>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let access = access.grant::<Manage>(MANAGERS_ONLY)?;
     let status = lock_participations(&txn, &access).await?;
@@ -198,7 +198,7 @@ pub async fn update(
     if_match: &IfMatch,
     patch: ParticipantPatch,
 ) -> Result<(project_member::Model, user::Model), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let access = access.grant::<Manage>(MANAGERS_ONLY)?;
     lock_participations(&txn, &access).await?;
@@ -244,7 +244,7 @@ pub async fn remove(
     user_id: Uuid,
     if_match: &IfMatch,
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let access = access.grant::<Manage>(MANAGERS_ONLY)?;
     lock_participations(&txn, &access).await?;

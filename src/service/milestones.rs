@@ -1,7 +1,7 @@
 //! Handoff milestones and their transitions along the ladder.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr};
 use uuid::Uuid;
 
 use super::{
@@ -110,7 +110,7 @@ pub async fn create(
     project_id: Uuid,
     new: NewMilestone,
 ) -> Result<Pending<MilestoneView>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id)
         .await?
         .grant::<Work>(MEMBERS_ONLY)?;
@@ -249,7 +249,7 @@ pub async fn update(
     if_match: &IfMatch,
     patch: MilestonePatch,
 ) -> Result<MilestoneView, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, before) = load(&txn, caller, project_id, milestone_id).await?;
     let access = access.grant::<Work>(MEMBERS_ONLY)?;
     if_match.check(before.version)?;
@@ -329,7 +329,7 @@ pub async fn delete(
     milestone_id: Uuid,
     if_match: &IfMatch,
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, milestone) = load(&txn, caller, project_id, milestone_id).await?;
     let access = access
         .grant::<Manage>("Only staff leads and organisation admins may delete a milestone.")?;
@@ -398,7 +398,7 @@ pub async fn transition(
     milestone_id: Uuid,
     mv: Move,
 ) -> Result<Pending<MilestoneView>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let (access, m) = load(&txn, caller, project_id, milestone_id).await?;
     let facts = caller_facts(&access, caller, &m);
     permit(mv.action, facts)?;

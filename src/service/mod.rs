@@ -18,9 +18,24 @@ pub mod readiness;
 pub mod tokens;
 pub mod webhooks;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::{domain::limits::Limit, error::ApiError};
+
+/// Begins a transaction that will write. Services read through it before they write, so on
+/// SQLite it takes the write lock at `BEGIN IMMEDIATE` (waiting out the busy timeout while
+/// another writer, perhaps another server process, holds it) instead of failing when a read
+/// transaction later asks to write; PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
 
 /// Refuses one more child when the parent holds `limit.max` of them already (409
 /// `limit_reached`). Call it under the parent's lock, so concurrent adds cannot pass it together.

@@ -1,8 +1,6 @@
 //! Organisations and their members.
 
-use sea_orm::{ColumnTrait, Condition, SqlErr, TransactionTrait};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use sea_orm::{ColumnTrait, Condition, SqlErr};
 use uuid::Uuid;
 
 use super::{
@@ -13,49 +11,20 @@ use super::{
     within_limit,
 };
 use crate::{
-    domain::{Email, OrgRole, ProjectRole, limits, text},
+    domain::{
+        OrgRole, ProjectRole, limits,
+        org::{Invitation, NewOrg, OrgPatch},
+        text,
+    },
     entity::{org, org_invitation, org_member, project, user},
-    error::{ApiError, FieldError},
+    error::ApiError,
     events::{Event, Scope, record},
     repo::{
         PageRequest,
-        invitations::{self, Invitee},
+        invitations::{self},
         orgs, project_members, projects, users,
     },
 };
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateOrg {
-    /// 1 to 200 characters.
-    #[schema(example = "Acme Association")]
-    pub name: String,
-    /// URL handle; made from the name when omitted.
-    #[schema(example = "acme-association")]
-    pub slug: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateOrg {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddOrgMember {
-    #[schema(example = "bob@example.org")]
-    pub email: Option<String>,
-    pub user_id: Option<Uuid>,
-    pub role: OrgRole,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateOrgMember {
-    pub role: OrgRole,
-}
 
 fn slug_taken() -> ApiError {
     ApiError::conflict("slug_taken", "Another organisation already uses this slug.")
@@ -71,20 +40,19 @@ fn map_slug_conflict(err: sea_orm::DbErr) -> ApiError {
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    input: CreateOrg,
+    new: NewOrg,
 ) -> Result<Pending<org::Model>, ApiError> {
     let person = caller.person()?;
-    let name = text::name("name", &input.name).map_err(|e| ApiError::Validation(vec![e]))?;
-    let txn = state.db.begin().await?;
+    let name = new.name;
+    let txn = super::begin_write(&state.db).await?;
     within_limit::<org_member::Entity>(
         &txn,
         limits::ORGS_PER_USER,
         Condition::all().add(org_member::Column::UserId.eq(person.id)),
     )
     .await?;
-    let slug = match input.slug {
+    let slug = match new.slug {
         Some(slug) => {
-            let slug = text::slug(&slug).map_err(|e| ApiError::Validation(vec![e]))?;
             if orgs::slug_exists(&txn, &slug).await? {
                 return Err(slug_taken());
             }
@@ -147,33 +115,15 @@ pub async fn update(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
-    input: UpdateOrg,
+    patch: OrgPatch,
 ) -> Result<OrgAccess, ApiError> {
-    let access = org_access(&state.db, caller, org_id)
+    let txn = super::begin_write(&state.db).await?;
+    let access = org_access(&txn, caller, org_id)
         .await?
         .admin()?
         .into_inner();
-    let mut errors = Vec::new();
-    let name = match input.name.as_deref().map(|n| text::name("name", n)) {
-        Some(Ok(n)) => n,
-        Some(Err(e)) => {
-            errors.push(e);
-            String::new()
-        }
-        None => access.org.name.clone(),
-    };
-    let slug = match input.slug.as_deref().map(text::slug) {
-        Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            errors.push(e);
-            String::new()
-        }
-        None => access.org.slug.clone(),
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let txn = state.db.begin().await?;
+    let name = patch.name.unwrap_or_else(|| access.org.name.clone());
+    let slug = patch.slug.unwrap_or_else(|| access.org.slug.clone());
     if slug != access.org.slug && orgs::slug_exists(&txn, &slug).await? {
         return Err(slug_taken());
     }
@@ -212,24 +162,10 @@ pub async fn invite(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
-    input: AddOrgMember,
+    Invitation { invitee, role }: Invitation,
 ) -> Result<Pending<org_invitation::Model>, ApiError> {
-    org_access(&state.db, caller, org_id).await?.admin()?;
-    let invitee = match (input.email.as_deref(), input.user_id) {
-        (Some(email), None) => Invitee::Email(
-            Email::parse(email)
-                .map_err(|e| ApiError::Validation(vec![e]))?
-                .into_inner(),
-        ),
-        (None, Some(id)) => Invitee::User(id),
-        _ => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "email",
-                "give exactly one of `email` and `user_id`",
-            )]));
-        }
-    };
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
+    org_access(&txn, caller, org_id).await?.admin()?;
     orgs::lock_for_update(&txn, org_id).await?;
     // Members are listed to admins already: saying so tells them nothing new.
     if orgs::is_member(&txn, org_id, &invitee).await? {
@@ -244,7 +180,7 @@ pub async fn invite(
         Condition::all().add(org_invitation::Column::OrgId.eq(org_id)),
     )
     .await?;
-    let invitation = invitations::insert(&txn, org_id, invitee, input.role, caller.user_id())
+    let invitation = invitations::insert(&txn, org_id, invitee, role, caller.user_id())
         .await
         .map_err(|err| match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
@@ -280,7 +216,7 @@ pub async fn accept_invitation(
     invitation_id: Uuid,
 ) -> Result<Pending<(org_member::Model, user::Model)>, ApiError> {
     let person = caller.person()?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let invitation = invitations::find_addressed_to(&txn, invitation_id, person.id, &person.email)
         .await?
         .ok_or_else(invitation_not_found)?;
@@ -336,7 +272,7 @@ pub async fn decline_invitation(
     invitation_id: Uuid,
 ) -> Result<(), ApiError> {
     let person = caller.person()?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let invitation = invitations::find_addressed_to(&txn, invitation_id, person.id, &person.email)
         .await?
         .ok_or_else(invitation_not_found)?;
@@ -380,7 +316,7 @@ pub async fn revoke_invitation(
     invitation_id: Uuid,
 ) -> Result<(), ApiError> {
     org_access(&state.db, caller, org_id).await?.admin()?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let invitation = invitations::find_in_org(&txn, org_id, invitation_id)
         .await?
         .ok_or_else(|| {
@@ -416,34 +352,28 @@ pub async fn update_member(
     caller: &Caller,
     org_id: Uuid,
     user_id: Uuid,
-    input: UpdateOrgMember,
+    role: OrgRole,
 ) -> Result<(org_member::Model, user::Model), ApiError> {
     org_access(&state.db, caller, org_id).await?.admin()?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     orgs::lock_for_update(&txn, org_id).await?;
     let (member, user) = orgs::find_member(&txn, org_id, user_id)
         .await?
         .ok_or_else(member_not_found)?;
-    if member.role == input.role {
+    if member.role == role {
         return Ok((member, user));
     }
-    if !orgs::update_member_role(&txn, org_id, user_id, input.role).await? {
+    if !orgs::update_member_role(&txn, org_id, user_id, role).await? {
         return Err(last_admin());
     }
     record(
         &txn,
         caller.actor(),
-        Event::org_member_updated(org_id, user_id, member.role, input.role),
+        Event::org_member_updated(org_id, user_id, member.role, role),
     )
     .await?;
     txn.commit().await?;
-    Ok((
-        org_member::Model {
-            role: input.role,
-            ..member
-        },
-        user,
-    ))
+    Ok((org_member::Model { role, ..member }, user))
 }
 
 /// Removes someone from the organisation, ending their staff participations. Refused when it
@@ -455,7 +385,7 @@ pub async fn remove_member(
     user_id: Uuid,
 ) -> Result<(), ApiError> {
     org_access(&state.db, caller, org_id).await?.admin()?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     orgs::lock_for_update(&txn, org_id).await?;
     orgs::find_member(&txn, org_id, user_id)
         .await?

@@ -2,7 +2,7 @@
 //! optimistic concurrency, closing and deletion.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
 use super::{
@@ -54,7 +54,7 @@ pub async fn create(
     org_id: Uuid,
     new: NewProject,
 ) -> Result<Pending<project::Model>, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     // Any member of the organisation may start a project (and leads it); a write key may too,
     // naming the member who leads it. Others do not see the organisation.
     let access = org_access(&txn, caller, org_id).await?;
@@ -156,7 +156,7 @@ pub async fn update(
     if_match: &IfMatch,
     patch: ProjectPatch,
 ) -> Result<project::Model, ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let access = access.grant::<EditProject>(
         "Only staff leads, organisation admins and write API keys may edit a project.",
@@ -208,7 +208,7 @@ pub async fn delete(
     project_id: Uuid,
     if_match: &IfMatch,
 ) -> Result<(), ApiError> {
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
     let access = access.grant::<DeleteProject>("Only organisation admins may delete a project.")?;
     if_match.check(access.project.version)?;

@@ -18,16 +18,16 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, TransactionTrait};
-use serde::Deserialize;
+use sea_orm::ColumnTrait;
 use serde_json::json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, access::org_admin_person, auth::Caller, idempotency::Pending, outbound};
 use crate::{
+    domain::DeliveryStatus,
+    domain::integration::{NewWebhook, WebhookPatch},
     entity::{webhook, webhook_delivery},
-    error::{ApiError, FieldError},
+    error::ApiError,
     events::{self, Actor, Event, record},
     repo::{PageRequest, webhooks},
 };
@@ -47,36 +47,21 @@ pub const DISABLE_AFTER: i32 = 20;
 const IN_FLIGHT: usize = 32;
 const PER_ORG: u64 = 4;
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWebhook {
-    #[schema(example = "https://ams.example.org/hooks/buyin")]
-    pub url: String,
-    /// Event types to receive (see the `EventType` schema, e.g. `milestone.signed_off`), or
-    /// `["*"]` for all. An unknown type is refused (422).
-    #[schema(example = json!(["milestone.stage_changed", "milestone.signed_off"]))]
-    pub event_types: Vec<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateWebhook {
-    pub url: Option<String>,
-    pub event_types: Option<Vec<String>>,
-    pub description: Option<String>,
-    /// Re-enabling also resets the failure count.
-    pub enabled: Option<bool>,
-}
-
 fn not_found() -> ApiError {
     ApiError::not_found("webhook_not_found", "No such webhook in this organisation.")
 }
 
-/// The subscription list as stored: known event types only (422 naming an unknown one).
-fn check_event_types(types: &[String]) -> Result<String, FieldError> {
-    let types = crate::domain::events::subscriptions(types)?;
-    Ok(serde_json::to_string(&types).unwrap_or_default())
+/// The subscription list as stored.
+fn stored(types: &[String]) -> String {
+    serde_json::to_string(types).unwrap_or_default()
+}
+
+/// 422 on `url` unless it is an http(s) URL this server may deliver to.
+async fn check_url_field(raw: &str, allow_private: bool) -> Result<String, ApiError> {
+    check_url(raw, allow_private)
+        .await
+        .map(|_| raw.trim().to_owned())
+        .map_err(|message| ApiError::invalid("url", message))
 }
 
 const NOT_PUBLIC: &str =
@@ -120,28 +105,12 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     org_id: Uuid,
-    input: CreateWebhook,
+    new: NewWebhook,
 ) -> Result<webhook::Model, ApiError> {
     org_admin_person(&state.db, caller, org_id).await?;
-    let mut errors = Vec::new();
-    if let Err(message) = check_url(&input.url, state.webhooks.allow_private).await {
-        errors.push(FieldError::new("url", message));
-    }
-    let types = check_event_types(&input.event_types).unwrap_or_else(|e| {
-        errors.push(e);
-        String::new()
-    });
-    let description =
-        crate::domain::text::optional("description", input.description.as_deref(), 500)
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            });
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let url = check_url_field(&new.url, state.webhooks.allow_private).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     crate::repo::orgs::lock_for_update(&txn, org_id).await?;
     super::within_limit::<webhook::Entity>(
         &txn,
@@ -154,9 +123,9 @@ pub async fn create(
         webhook::Model {
             id: Uuid::now_v7(),
             org_id,
-            url: input.url.trim().to_owned(),
-            event_types: types,
-            description,
+            url,
+            event_types: stored(&new.event_types),
+            description: new.description,
             secret: new_secret(),
             enabled: true,
             consecutive_failures: 0,
@@ -206,38 +175,25 @@ pub async fn update(
     caller: &Caller,
     org_id: Uuid,
     webhook_id: Uuid,
-    input: UpdateWebhook,
+    patch: WebhookPatch,
 ) -> Result<webhook::Model, ApiError> {
     let mut w = load(state, caller, org_id, webhook_id).await?;
-    let mut errors = Vec::new();
-    if let Some(url) = &input.url {
-        match check_url(url, state.webhooks.allow_private).await {
-            Ok(_) => w.url = url.trim().to_owned(),
-            Err(message) => errors.push(FieldError::new("url", message)),
-        }
+    if let Some(url) = &patch.url {
+        w.url = check_url_field(url, state.webhooks.allow_private).await?;
     }
-    if let Some(types) = &input.event_types {
-        match check_event_types(types) {
-            Ok(t) => w.event_types = t,
-            Err(e) => errors.push(e),
-        }
+    if let Some(types) = &patch.event_types {
+        w.event_types = stored(types);
     }
-    if let Some(description) = &input.description {
-        match crate::domain::text::optional("description", Some(description), 500) {
-            Ok(d) => w.description = d,
-            Err(e) => errors.push(e),
-        }
+    if let Some(description) = patch.description {
+        w.description = description;
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    if let Some(enabled) = input.enabled {
+    if let Some(enabled) = patch.enabled {
         if enabled && !w.enabled {
             w.consecutive_failures = 0;
         }
         w.enabled = enabled;
     }
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let updated = webhooks::update(&txn, w).await?;
     record(&txn, caller.actor(), Event::webhook_updated(&updated)).await?;
     txn.commit().await?;
@@ -251,7 +207,7 @@ pub async fn delete(
     webhook_id: Uuid,
 ) -> Result<(), ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     webhooks::delete(&txn, w.id).await?;
     record(&txn, caller.actor(), Event::webhook_deleted(&w)).await?;
     txn.commit().await?;
@@ -268,7 +224,7 @@ pub async fn ping(
     let w = load(state, caller, org_id, webhook_id).await?;
     let payload =
         json!({"type": "ping", "timestamp": Utc::now(), "data": {"webhook_id": w.id}}).to_string();
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     let queued = webhooks::enqueue(&txn, w.id, None, "ping", payload).await?;
     Ok(Pending::new(txn, queued))
 }
@@ -376,19 +332,19 @@ async fn attempt(
         }
     };
     if !failed {
-        d.status = "delivered".into();
+        d.status = DeliveryStatus::Delivered;
         d.delivered_at = Some(Utc::now());
     } else if !w.enabled {
-        d.status = "failed".into();
+        d.status = DeliveryStatus::Failed;
         d.last_error
             .get_or_insert_with(|| "webhook disabled".into());
     } else if let Some(delay) = BACKOFF.get(d.attempts as usize - 1) {
         let scaled = delay.mul_f64(state.webhooks.backoff_scale);
         d.next_attempt_at = Utc::now() + chrono::Duration::from_std(scaled).unwrap_or_default();
     } else {
-        d.status = "failed".into();
+        d.status = DeliveryStatus::Failed;
     }
-    let txn = state.db.begin().await?;
+    let txn = super::begin_write(&state.db).await?;
     webhooks::record_attempt(&txn, d).await?;
     let failures = webhooks::count_failure(&txn, w.id, failed).await?;
     if failed && failures >= DISABLE_AFTER && webhooks::disable(&txn, w.id).await? {

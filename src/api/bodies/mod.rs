@@ -3,8 +3,10 @@
 //! service never sees a body, only the command it became.
 
 pub mod activities;
+pub mod integrations;
 pub mod members;
 pub mod milestones;
+pub mod orgs;
 pub mod projects;
 
 use serde::{Deserialize, Deserializer};
