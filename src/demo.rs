@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Action, ActivityKind, OrgRole, ProjectRole, ProjectStatus,
+        Action, ActivityKind, NewAccount, OrgRole, ProjectRole, ProjectStatus,
         activity::Entry,
         member::{NewParticipant, Participant, ParticipantPatch},
         milestone::{CriterionPatch, Move, NewMilestone},
@@ -54,12 +54,8 @@ async fn person(
     let user = match users::find_by_email(&state.db, email).await? {
         Some(user) => user,
         None => {
-            let input = auth::RegisterInput {
-                email: email.into(),
-                password: DEMO_PASSWORD.into(),
-                display_name: name.into(),
-            };
-            auth::register(state, None, input).await?
+            let account = NewAccount::parse(email, name, DEMO_PASSWORD.into())?;
+            auth::register(state, None, account).await?
         }
     };
     Ok(Caller::User(CurrentUser {

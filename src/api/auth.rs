@@ -11,6 +11,7 @@ use super::{
     idempotency::holds_secret,
 };
 use crate::{
+    domain::NewAccount,
     error::{ApiError, Problem},
     service::{AppState, auth},
 };
@@ -117,12 +118,8 @@ async fn register(
     body: ApiJson<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ApiJson(body) = body;
-    let input = auth::RegisterInput {
-        email: body.email,
-        password: body.password,
-        display_name: body.display_name,
-    };
-    let user = auth::register(&state, Some(source), input).await?;
+    let account = NewAccount::parse(&body.email, &body.display_name, body.password)?;
+    let user = auth::register(&state, Some(source), account).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/api/v1/me"))
         .json(UserResponse {

@@ -22,7 +22,7 @@ mod user;
 pub use field_error::{Checks, FieldError};
 pub use ladder::{Action, ActivityKind, Stage};
 pub use roles::{DeliveryStatus, KeyScope, OrgRole, ProjectRole, ProjectStatus};
-pub use user::{DisplayName, Email, Password};
+pub use user::{DisplayName, Email, NewAccount, Password};
 
 /// NUL bytes are refused in every string: PostgreSQL cannot store them, and no legitimate
 /// client sends one.

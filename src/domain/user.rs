@@ -133,6 +133,35 @@ impl Password {
     }
 }
 
+/// A new account, every field valid (all three errors reported together otherwise).
+#[derive(Debug)]
+pub struct NewAccount {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: Password,
+}
+
+impl NewAccount {
+    pub fn parse(
+        email: &str,
+        display_name: &str,
+        password: String,
+    ) -> Result<Self, Vec<FieldError>> {
+        match (
+            Email::parse(email),
+            DisplayName::parse(display_name),
+            Password::parse(password),
+        ) {
+            (Ok(email), Ok(display_name), Ok(password)) => Ok(NewAccount {
+                email,
+                display_name,
+                password,
+            }),
+            (e, d, p) => Err([e.err(), d.err(), p.err()].into_iter().flatten().collect()),
+        }
+    }
+}
+
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(<redacted>)")

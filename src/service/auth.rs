@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::{AppState, tokens};
 use crate::{
     domain::{
-        DisplayName, Email, KeyScope, Password,
+        Email, KeyScope, NewAccount, Password,
         throttle::{Policy, source_key},
     },
     entity::user,
-    error::{ApiError, AuthFailure, FieldError},
+    error::{ApiError, AuthFailure},
     repo::{sessions, throttles, users},
 };
 
@@ -88,12 +88,6 @@ impl Caller {
     }
 }
 
-pub struct RegisterInput {
-    pub email: String,
-    pub password: String,
-    pub display_name: String,
-}
-
 pub struct TokenPair {
     pub access_token: String,
     pub expires_in: u64,
@@ -105,19 +99,12 @@ pub struct TokenPair {
 pub async fn register(
     state: &AppState,
     source: Option<IpAddr>,
-    input: RegisterInput,
+    NewAccount {
+        email,
+        display_name,
+        password,
+    }: NewAccount,
 ) -> Result<user::Model, ApiError> {
-    let email = Email::parse(&input.email);
-    let display_name = DisplayName::parse(&input.display_name);
-    let password = Password::parse(input.password);
-    let (email, display_name, password) = match (email, display_name, password) {
-        (Ok(e), Ok(d), Ok(p)) => (e, d, p),
-        (e, d, p) => {
-            let errors: Vec<FieldError> =
-                [e.err(), d.err(), p.err()].into_iter().flatten().collect();
-            return Err(ApiError::Validation(errors));
-        }
-    };
     let attempt = match source {
         Some(source) => {
             let key = format!("register:{}", source_key(source));
