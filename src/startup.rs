@@ -234,12 +234,14 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            api::middleware::REQUEST_ID,
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
             api::middleware::REQUEST_ID,
+            api::idempotency::REPLAYED,
         ])
         .max_age(3600)
 }

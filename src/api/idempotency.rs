@@ -25,6 +25,10 @@ use crate::{
 
 pub const HEADER: &str = "idempotency-key";
 
+/// Set on a response that replays the stored answer to an earlier request with the same key.
+pub const REPLAYED: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("idempotent-replayed");
+
 /// Whether POSTs to the route `pattern` (as written in the OpenAPI document) take
 /// `Idempotency-Key`. Not those whose answer holds a secret shown once (login, refresh, API-key
 /// and webhook creation: storing it to replay it would defeat "shown once"), nor those without a
@@ -197,7 +201,7 @@ fn replay(req: ServiceRequest, first: idempotency_key::Model) -> ServiceResponse
     } else {
         "application/json"
     });
-    res.insert_header(("idempotent-replayed", "true"));
+    res.insert_header((REPLAYED, "true"));
     if let Some(location) = first.location {
         res.insert_header((header::LOCATION, location));
     }

@@ -246,6 +246,48 @@ async fn cors_is_off_unless_origins_are_configured() {
 }
 
 #[actix_web::test]
+async fn a_browser_may_send_a_request_id_and_read_the_replay_header() {
+    let app = spawn_app_with(&[("BUYIN_CORS_ORIGINS", "https://app.example.org")], |_| {}).await;
+    let preflight = app
+        .raw(
+            Method::OPTIONS,
+            "/api/v1/orgs",
+            &[
+                ("origin", "https://app.example.org"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization,content-type,idempotency-key,x-request-id",
+                ),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(preflight.status, 200, "{}", preflight.body);
+    let simple = app
+        .raw(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.org")],
+            "",
+        )
+        .await;
+    let exposed = simple
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in [
+        "idempotent-replayed",
+        "x-request-id",
+        "etag",
+        "location",
+        "retry-after",
+    ] {
+        assert!(exposed.contains(name), "{name} not exposed: {exposed}");
+    }
+}
+
+#[actix_web::test]
 async fn an_unreachable_database_is_a_503_problem_with_retry_after() {
     let app = spawn_app().await;
     let ada = app.user("ada").await;
