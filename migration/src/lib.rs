@@ -10,6 +10,7 @@ mod m20261126_000004_api_keys;
 mod m20261126_000005_webhooks;
 mod m20261202_000006_login_throttles;
 mod m20261202_000007_org_invitations;
+mod m20261202_000008_idempotency_etag;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_webhooks::Migration),
             Box::new(m20261202_000006_login_throttles::Migration),
             Box::new(m20261202_000007_org_invitations::Migration),
+            Box::new(m20261202_000008_idempotency_etag::Migration),
         ]
     }
 }

@@ -176,7 +176,7 @@ pub async fn commit<T, B: Serialize>(
 ) -> Result<HttpResponse, ApiError> {
     let pending = pending.map(body);
     let json = serde_json::to_string(pending.value()).map_err(ApiError::internal)?;
-    let answer = claim.answer(reply.status.as_u16(), reply.location.as_deref(), &json);
+    let answer = claim.answer(&reply, &json);
     pending.commit(answer).await?;
     let mut res = HttpResponse::build(reply.status);
     res.content_type("application/json");

@@ -13,6 +13,7 @@ use actix_web::{
     web,
 };
 
+use super::common::Reply;
 use super::fallback::RouteTable;
 use crate::{
     entity::idempotency_key,
@@ -68,11 +69,12 @@ pub struct RequestClaim(pub Option<Claim>);
 
 impl RequestClaim {
     /// The answer to store with a change, when the request claimed a key.
-    pub fn answer(&self, status: u16, location: Option<&str>, body: &str) -> Option<Answer<'_>> {
+    pub fn answer(&self, reply: &Reply, body: &str) -> Option<Answer<'_>> {
         self.0.as_ref().map(|claim| Answer {
             claim,
-            status,
-            location: location.map(str::to_owned),
+            status: reply.status.as_u16(),
+            location: reply.location.clone(),
+            etag: reply.etag.clone(),
             body: body.to_owned(),
         })
     }
@@ -204,6 +206,9 @@ fn replay(req: ServiceRequest, first: idempotency_key::Model) -> ServiceResponse
     res.insert_header((REPLAYED, "true"));
     if let Some(location) = first.location {
         res.insert_header((header::LOCATION, location));
+    }
+    if let Some(etag) = first.etag {
+        res.insert_header((header::ETAG, etag));
     }
     req.into_response(res.body(first.body.unwrap_or_default()))
 }

@@ -13,6 +13,7 @@ pub struct Model {
     pub request_hash: String,
     pub status: Option<i32>,
     pub location: Option<String>,
+    pub etag: Option<String>,
     pub body: Option<String>,
     pub created_at: DateTimeUtc,
 }

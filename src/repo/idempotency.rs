@@ -19,6 +19,7 @@ pub async fn claim(
         request_hash: Set(request_hash.to_owned()),
         status: Set(None),
         location: Set(None),
+        etag: Set(None),
         body: Set(None),
         created_at: Set(Utc::now()),
     }
@@ -55,15 +56,17 @@ pub async fn complete(
     caller: &str,
     key: &str,
     status: u16,
-    location: Option<String>,
+    headers: (Option<String>, Option<String>),
     body: String,
 ) -> Result<bool, DbErr> {
+    let (location, etag) = headers;
     let updated = idempotency_key::Entity::update_many()
         .col_expr(
             idempotency_key::Column::Status,
             Expr::value(Some(i32::from(status))),
         )
         .col_expr(idempotency_key::Column::Location, Expr::value(location))
+        .col_expr(idempotency_key::Column::Etag, Expr::value(etag))
         .col_expr(idempotency_key::Column::Body, Expr::value(Some(body)))
         .filter(idempotency_key::Column::Caller.eq(caller))
         .filter(idempotency_key::Column::Key.eq(key))

@@ -21,11 +21,12 @@ pub struct Claim {
     key: String,
 }
 
-/// The answer to store with a change: status, `Location`, and the JSON body as sent.
+/// The answer to store with a change: status, `Location`, `ETag`, and the JSON body as sent.
 pub struct Answer<'a> {
     pub claim: &'a Claim,
     pub status: u16,
     pub location: Option<String>,
+    pub etag: Option<String>,
     pub body: String,
 }
 
@@ -66,7 +67,7 @@ impl<T> Pending<T> {
                 &answer.claim.caller,
                 &answer.claim.key,
                 answer.status,
-                answer.location,
+                (answer.location, answer.etag),
                 answer.body,
             )
             .await?;
@@ -181,7 +182,8 @@ pub async fn finish(
     location: Option<String>,
     body: String,
 ) -> Result<(), ApiError> {
-    idempotency::complete(&state.db, &claim.caller, &claim.key, status, location, body).await?;
+    let headers = (location, None);
+    idempotency::complete(&state.db, &claim.caller, &claim.key, status, headers, body).await?;
     Ok(())
 }
 

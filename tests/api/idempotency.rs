@@ -44,6 +44,29 @@ async fn a_retry_with_the_same_key_and_body_replays_the_first_response() {
 }
 
 #[actix_web::test]
+async fn a_replayed_create_carries_the_etag_of_the_first_answer() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let org = app.create_org(&ada, "Acme").await;
+    let project = app.create_project(&ada, org, json!({"name": "AMS"})).await;
+    let path = format!("/api/v1/projects/{project}/milestones");
+    let auth = format!("Bearer {}", ada.access_token);
+    let body = json!({"title": "Run dues invoicing", "knowledge_area": "dues"}).to_string();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("idempotency-key", "milestone-1"),
+        ("content-type", "application/json"),
+    ];
+    let first = app.raw(Method::POST, &path, &headers, body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.header("etag"), Some("\"1\""));
+    let again = app.raw(Method::POST, &path, &headers, body).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(again.header("location"), first.header("location"));
+}
+
+#[actix_web::test]
 async fn the_same_key_with_another_body_is_422() {
     let app = spawn_app().await;
     let ada = app.user("ada").await;
