@@ -5,9 +5,6 @@ use uuid::Uuid;
 
 use super::{ActivityKind, FieldError};
 
-/// A note on an entry: `(field, most characters)`.
-pub const NOTE: (&str, usize) = ("note", 2_000);
-
 /// Hours as whole quarter hours: 0.25 to 24.
 pub fn quarter_hours(hours: f64) -> Result<i32, FieldError> {
     let quarters = hours * 4.0;

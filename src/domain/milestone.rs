@@ -6,10 +6,8 @@ use uuid::Uuid;
 
 use super::{
     Action, Checks, FieldError, Stage, limits,
-    text::{self, optional_text},
+    text::{self, NOTE, optional_text},
 };
-
-const NOTE: (&str, usize) = ("note", 2_000);
 
 /// Knowledge areas group milestones: compared as written, so keep them short and consistent.
 pub fn knowledge_area(raw: &str) -> Result<String, FieldError> {

@@ -106,10 +106,20 @@ pub const DESCRIPTION: (&str, usize) = ("description", 10_000);
 pub const EXTERNAL_ID: (&str, usize) = ("external_id", 200);
 pub const EXTERNAL_SOURCE: (&str, usize) = ("external_source", 100);
 pub const SYSTEM_NAME: (&str, usize) = ("system_name", 200);
+/// A reason given with a transition, or a note on an activity.
+pub const NOTE: (&str, usize) = ("note", 2_000);
 
 /// `raw` as an optional text of `spec`.
 pub fn optional_text(spec: (&str, usize), raw: Option<&str>) -> Result<Option<String>, FieldError> {
     optional(spec.0, raw, spec.1)
+}
+
+/// An optional text in a partial update: absent stays absent, `null` clears, a value is parsed.
+pub fn optional_patch(
+    spec: (&str, usize),
+    patch: Option<Option<String>>,
+) -> Option<Result<Option<String>, FieldError>> {
+    patch.map(|value| optional_text(spec, value.as_deref()))
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::domain::{
     ActivityKind, Checks, FieldError,
-    activity::{Entry, NOTE, quarter_hours},
-    text::optional_text,
+    activity::{Entry, quarter_hours},
+    text::{NOTE, optional_text},
 };
 
 #[derive(Deserialize, ToSchema)]

@@ -8,7 +8,7 @@ use super::nullable;
 use crate::domain::{
     Checks, FieldError, ProjectRole,
     member::{NewParticipant, Participant, ParticipantPatch, RESPONSIBILITY},
-    text::{self, optional_text},
+    text::{self, optional_patch, optional_text},
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -79,9 +79,7 @@ impl TryFrom<UpdateProjectMember> for ParticipantPatch {
 
     fn try_from(b: UpdateProjectMember) -> Result<Self, Self::Error> {
         let mut checks = Checks::default();
-        let responsibility = b
-            .responsibility
-            .map(|r| optional_text(RESPONSIBILITY, r.as_deref()));
+        let responsibility = optional_patch(RESPONSIBILITY, b.responsibility);
         let patch = ParticipantPatch {
             is_lead: b.is_lead,
             weekly_quarter_hours: checks.patch(b.weekly_hours.map(text::weekly_quarter_hours)),

@@ -9,7 +9,7 @@ use super::nullable;
 use crate::domain::{
     Action, Checks, FieldError, Stage,
     milestone::{self as m, MilestonePatch, Move, NewMilestone},
-    text::{self, DESCRIPTION, EXTERNAL_ID, EXTERNAL_SOURCE, optional_text},
+    text::{self, DESCRIPTION, EXTERNAL_ID, EXTERNAL_SOURCE, optional_patch, optional_text},
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -87,14 +87,12 @@ impl TryFrom<UpdateMilestone> for MilestonePatch {
 
     fn try_from(b: UpdateMilestone) -> Result<Self, Self::Error> {
         let mut checks = Checks::default();
-        let optional =
-            |spec, value: Option<Option<String>>| value.map(|v| optional_text(spec, v.as_deref()));
         let patch = MilestonePatch {
             title: checks.patch(b.title.map(|t| text::name("title", &t))),
             knowledge_area: checks.patch(b.knowledge_area.map(|a| m::knowledge_area(&a))),
-            description: checks.patch(optional(DESCRIPTION, b.description)),
-            external_id: checks.patch(optional(EXTERNAL_ID, b.external_id)),
-            external_source: checks.patch(optional(EXTERNAL_SOURCE, b.external_source)),
+            description: checks.patch(optional_patch(DESCRIPTION, b.description)),
+            external_id: checks.patch(optional_patch(EXTERNAL_ID, b.external_id)),
+            external_source: checks.patch(optional_patch(EXTERNAL_SOURCE, b.external_source)),
             due_date: b.due_date,
             staff_owner_id: b.staff_owner_id,
             consultant_id: b.consultant_id,

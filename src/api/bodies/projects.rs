@@ -9,7 +9,9 @@ use super::nullable;
 use crate::domain::{
     Checks, FieldError, ProjectStatus,
     project::{NewProject, ProjectPatch, check_dates},
-    text::{self, DESCRIPTION, EXTERNAL_ID, EXTERNAL_SOURCE, SYSTEM_NAME, optional_text},
+    text::{
+        self, DESCRIPTION, EXTERNAL_ID, EXTERNAL_SOURCE, SYSTEM_NAME, optional_patch, optional_text,
+    },
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -102,14 +104,12 @@ impl TryFrom<UpdateProject> for ProjectPatch {
 
     fn try_from(b: UpdateProject) -> Result<Self, Self::Error> {
         let mut checks = Checks::default();
-        let optional =
-            |spec, value: Option<Option<String>>| value.map(|v| optional_text(spec, v.as_deref()));
         let patch = ProjectPatch {
             name: checks.patch(b.name.map(|n| text::name("name", &n))),
-            description: checks.patch(optional(DESCRIPTION, b.description)),
-            system_name: checks.patch(optional(SYSTEM_NAME, b.system_name)),
-            external_id: checks.patch(optional(EXTERNAL_ID, b.external_id)),
-            external_source: checks.patch(optional(EXTERNAL_SOURCE, b.external_source)),
+            description: checks.patch(optional_patch(DESCRIPTION, b.description)),
+            system_name: checks.patch(optional_patch(SYSTEM_NAME, b.system_name)),
+            external_id: checks.patch(optional_patch(EXTERNAL_ID, b.external_id)),
+            external_source: checks.patch(optional_patch(EXTERNAL_SOURCE, b.external_source)),
             status: b.status,
             start_date: b.start_date,
             go_live_date: b.go_live_date,
