@@ -45,17 +45,23 @@ async fn run() {
             display_name: "Bench".into(),
             password_hash: "unused".into(),
         },
+        Utc::now(),
     )
     .await
     .unwrap();
-    let session = sessions::insert_session(&db, user.id, Utc::now() + chrono::Duration::days(1))
-        .await
-        .unwrap();
+    let session = sessions::insert_session(
+        &db,
+        user.id,
+        Utc::now() + chrono::Duration::days(1),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let token = state
         .tokens
         .issue_access_token(user.id, session.id)
         .unwrap();
-    let org = orgs::insert_org(&db, "Bench org".into(), "bench".into())
+    let org = orgs::insert_org(&db, "Bench org".into(), "bench".into(), Utc::now())
         .await
         .unwrap();
 
@@ -95,6 +101,7 @@ async fn run() {
                 version: Set(1),
                 joined_at: Set(now),
                 left_at: Set(None),
+                away: Set("[]".into()),
             });
         }
         project::Entity::insert_many(projects)

@@ -25,6 +25,8 @@ pub struct Config {
     /// Load balancers or reverse proxies whose `X-Forwarded-For` is believed when they connect:
     /// the client's address (for per-source throttling) is then the last one they added.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Shifts the one clock (`BUYIN_CLOCK_OFFSET`): demos and tests build history with it.
+    pub clock_offset: chrono::TimeDelta,
 }
 
 /// How long the server waits for slow clients, slow requests and a stop.
@@ -143,6 +145,8 @@ struct Vars {
     request_timeout: Duration,
     #[arg(long = "BUYIN_SHUTDOWN_DRAIN", env = "BUYIN_SHUTDOWN_DRAIN", default_value = "0", value_parser = within(0, 300))]
     shutdown_drain: Duration,
+    #[arg(long = "BUYIN_CLOCK_OFFSET", env = "BUYIN_CLOCK_OFFSET", default_value = "0", value_parser = clock_offset)]
+    clock_offset: chrono::TimeDelta,
     #[arg(long = "BUYIN_TRUSTED_PROXIES", env = "BUYIN_TRUSTED_PROXIES", default_value = "", value_parser = trusted_proxies)]
     trusted_proxies: List<std::net::IpAddr>,
 }
@@ -176,6 +180,12 @@ fn access_token_ttl(v: &str) -> Result<Duration, String> {
     parse_duration(v)
         .filter(|d| (60..=86_400).contains(&d.as_secs()))
         .ok_or_else(|| "must be a duration from 60s to 24h, e.g. `900` or `15m`".into())
+}
+
+fn clock_offset(v: &str) -> Result<chrono::TimeDelta, String> {
+    crate::clock::parse_offset(v)
+        .filter(|d| d.num_days().abs() <= 3650)
+        .ok_or_else(|| "must be a signed duration of at most 10 years, e.g. `-35d` or `-2h`".into())
 }
 
 fn log_filter(v: &str) -> Result<String, String> {
@@ -349,6 +359,7 @@ impl Config {
                 shutdown_drain: v.shutdown_drain,
             },
             trusted_proxies: v.trusted_proxies.0,
+            clock_offset: v.clock_offset,
         };
         Ok((config, source))
     }

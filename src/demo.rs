@@ -2,7 +2,7 @@
 //! the same services the API uses, so every rule holds and the history and events are real.
 //! Idempotent: when the demo organisation exists, it only prints the logins.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
 use crate::{
@@ -64,6 +64,7 @@ async fn person(
         display_name: user.display_name,
         created_at: user.created_at,
         session_id: Uuid::nil(),
+        at: state.clock.now(),
     }))
 }
 
@@ -71,22 +72,21 @@ fn uid(caller: &Caller) -> Uuid {
     caller.user_id().unwrap_or_default()
 }
 
-fn ago(days: u64) -> NaiveDate {
-    Utc::now()
-        .date_naive()
+fn ago(today: NaiveDate, days: u64) -> NaiveDate {
+    today
         .checked_sub_days(Days::new(days))
         .unwrap_or(NaiveDate::MIN)
 }
 
-fn ahead(days: u64) -> NaiveDate {
-    Utc::now()
-        .date_naive()
+fn ahead(today: NaiveDate, days: u64) -> NaiveDate {
+    today
         .checked_add_days(Days::new(days))
         .unwrap_or(NaiveDate::MAX)
 }
 
 /// Loads the demo (unless present) and returns the project id.
 pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
+    let today = state.clock.today();
     let dana = person(state, LOGINS[0]).await?;
     if org_repo::slug_exists(&state.db, DEMO_SLUG).await? {
         let (rows, _) = projects::list(
@@ -149,9 +149,9 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             ),
             system_name: Some("NewAMS".into()),
             status: ProjectStatus::InProgress,
-            start_date: Some(ago(70)),
-            go_live_date: Some(ahead(40)),
-            consultant_exit_date: Some(ahead(70)),
+            start_date: Some(ago(today, 70)),
+            go_live_date: Some(ahead(today, 40)),
+            consultant_exit_date: Some(ahead(today, 70)),
             ..NewProject::default()
         },
     )
@@ -230,7 +230,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "membership renewals",
             owner: Some(&sam),
             consultant: Some(&chris),
-            due: Some(ago(7)),
+            due: Some(ago(today, 7)),
             criteria: &[
                 "Renewal batch for one month run without help",
                 "Lapsed members report checked",
@@ -241,7 +241,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "membership renewals",
             owner: Some(&sam),
             consultant: Some(&chris),
-            due: Some(ahead(10)),
+            due: Some(ahead(today, 10)),
             criteria: &["Three reminder templates approved"],
         },
         Plan {
@@ -249,7 +249,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "event registration",
             owner: Some(&dana),
             consultant: Some(&pat),
-            due: Some(ahead(21)),
+            due: Some(ahead(today, 21)),
             criteria: &["Early-bird and member pricing configured"],
         },
         Plan {
@@ -257,7 +257,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "event registration",
             owner: None,
             consultant: Some(&pat),
-            due: Some(ahead(35)),
+            due: Some(ahead(today, 35)),
             criteria: &["Badge printing tested"],
         },
         Plan {
@@ -265,7 +265,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "dues invoicing",
             owner: Some(&sam),
             consultant: Some(&chris),
-            due: Some(ahead(14)),
+            due: Some(ahead(today, 14)),
             criteria: &["Invoices for one cycle sent", "Credit notes handled"],
         },
         Plan {
@@ -273,7 +273,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "reporting",
             owner: Some(&dana),
             consultant: Some(&chris),
-            due: Some(ago(3)),
+            due: Some(ago(today, 3)),
             criteria: &["Report matches the legacy numbers"],
         },
         Plan {
@@ -281,7 +281,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "data conversion",
             owner: None,
             consultant: Some(&chris),
-            due: Some(ahead(80)),
+            due: Some(ahead(today, 80)),
             criteria: &["Member counts reconcile", "Payment history spot-checked"],
         },
         Plan {
@@ -289,7 +289,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "dues invoicing",
             owner: Some(&dana),
             consultant: Some(&pat),
-            due: Some(ahead(50)),
+            due: Some(ahead(today, 50)),
             criteria: &["A month reconciled"],
         },
     ];
@@ -321,7 +321,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     // Ten weeks of the ledger: consultants front-loaded, staff growing into it.
     let log = |user: &Caller, day: u64, hours: f64, kind, milestone: Option<usize>| {
         let input = Entry {
-            occurred_on: ago(day),
+            occurred_on: ago(today, day),
             quarter_hours: (hours * 4.0) as i32,
             kind,
             milestone_id: milestone.map(|i| ids[i].0),
@@ -373,6 +373,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                     note: None,
                     from: None,
                 };
+                let who = who.at(state.clock.now());
                 milestones::transition(state, &who, p, id, req)
                     .await?
                     .commit(None)
@@ -400,7 +401,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     advance(&sam, 0, 1).await?;
     milestones::transition(
         state,
-        &sam,
+        &sam.at(state.clock.now()),
         p,
         ids[0].0,
         Move {

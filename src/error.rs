@@ -109,6 +109,12 @@ pub enum ApiError {
     /// 422: well-formed values that break a rule.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// 422: one value that breaks a rule with a code of its own (e.g. `invalid_as_of`).
+    #[error("{error:?}")]
+    Unprocessable {
+        code: &'static str,
+        error: FieldError,
+    },
     /// 428: `If-Match` missing where required.
     #[error("If-Match required")]
     PreconditionRequired,
@@ -175,6 +181,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Unprocessable { code, .. } => code,
             ApiError::PreconditionRequired => "if_match_required",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::BodyTimeout { .. } => "body_timeout",
@@ -222,6 +229,7 @@ impl ApiError {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
             ApiError::UnsupportedMediaType => "The request body must be `application/json`.".into(),
+            ApiError::Unprocessable { error, .. } => format!("{}: {}", error.field, error.message),
             ApiError::Validation(errors) => match errors.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => "Some fields are invalid; see `errors`.".into(),
@@ -265,6 +273,7 @@ impl ApiError {
                 ApiError::Validation(errors) | ApiError::BadRequest { errors, .. } => {
                     errors.clone()
                 }
+                ApiError::Unprocessable { error, .. } => vec![error.clone()],
                 _ => Vec::new(),
             },
             allowed_actions: match self {
@@ -303,7 +312,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,

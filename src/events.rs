@@ -28,11 +28,24 @@ use crate::{
     },
 };
 
-/// Who made a change: a person, an API key, or neither (the server itself).
-#[derive(Debug, Clone, Copy, Default)]
+/// Who made a change, and when: a person, an API key, or neither (the server itself).
+#[derive(Debug, Clone, Copy)]
 pub struct Actor {
     pub user_id: Option<Uuid>,
     pub api_key_id: Option<Uuid>,
+    /// When, on the one clock.
+    pub at: DateTime<Utc>,
+}
+
+impl Actor {
+    /// The server itself, at `at`.
+    pub fn server(at: DateTime<Utc>) -> Actor {
+        Actor {
+            user_id: None,
+            api_key_id: None,
+            at,
+        }
+    }
 }
 
 /// Where an event is listed: its organisation's feed, and its project's when it has one.
@@ -99,6 +112,7 @@ async fn write(db: &impl ConnectionTrait, actor: Actor, e: Event) -> Result<even
             event_type: e.kind.as_str(),
             subject_id: Some(e.subject_id),
             data: e.data,
+            occurred_at: actor.at,
         },
     )
     .await
@@ -116,7 +130,8 @@ async fn fan_out(db: &impl ConnectionTrait, row: &event::Model) -> Result<(), Db
     }
     let payload = WebhookPayload::of(row).to_json();
     for w in subscribed {
-        webhooks::enqueue(db, w.id, Some(row.id), &row.event_type, payload.clone()).await?;
+        let (event_id, due) = (Some(row.id), row.occurred_at);
+        webhooks::enqueue(db, w.id, event_id, &row.event_type, payload.clone(), due).await?;
     }
     Ok(())
 }
@@ -261,6 +276,7 @@ struct MemberFields<'a> {
     is_lead: bool,
     weekly_hours: f64,
     responsibility: &'a Option<String>,
+    away: Vec<crate::domain::away::AwayPeriod>,
 }
 
 impl<'a> From<&'a project_member::Model> for MemberFields<'a> {
@@ -271,6 +287,9 @@ impl<'a> From<&'a project_member::Model> for MemberFields<'a> {
             is_lead: m.is_lead,
             weekly_hours: f64::from(m.weekly_quarter_hours) / 4.0,
             responsibility: &m.responsibility,
+            away: crate::domain::away::Away::from_stored(&m.away)
+                .periods()
+                .to_vec(),
         }
     }
 }

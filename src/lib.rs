@@ -9,6 +9,7 @@ pub mod api;
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     api::{self, extract::JSON_LIMIT, fallback},
+    clock::Clock,
     config::Config,
     db, openapi,
     service::{AppState, password::Passwords, tokens::Tokens},
@@ -170,9 +171,18 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
         .await
         .map_err(StartupError::Database)?;
     db::migrate(&db).await.map_err(StartupError::Migration)?;
+    let clock = Clock::shifted(config.clock_offset);
+    if config.clock_offset != chrono::TimeDelta::zero() {
+        tracing::warn!(
+            offset = %config.clock_offset,
+            now = %clock.now(),
+            "BUYIN_CLOCK_OFFSET shifts the clock: for demos and tests only"
+        );
+    }
     Ok(AppState {
         db,
-        tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl),
+        clock,
+        tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl, clock),
         passwords: Passwords::new(Passwords::default_permits())
             .map_err(|e| StartupError::Other(e.to_string()))?,
         webhooks: config.webhooks.clone(),
@@ -212,7 +222,7 @@ fn spawn_housekeeping(state: AppState) {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            let cutoff = chrono::Utc::now() - crate::service::idempotency::RETENTION;
+            let cutoff = state.clock.now() - crate::service::idempotency::RETENTION;
             if let Err(err) = crate::repo::idempotency::purge_before(&state.db, cutoff).await {
                 tracing::warn!(error = %err, "could not purge old idempotency keys");
             }

@@ -11,6 +11,7 @@ mod m20261126_000005_webhooks;
 mod m20261202_000006_login_throttles;
 mod m20261202_000007_org_invitations;
 mod m20261202_000008_idempotency_etag;
+mod m20261202_000009_history;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_login_throttles::Migration),
             Box::new(m20261202_000007_org_invitations::Migration),
             Box::new(m20261202_000008_idempotency_etag::Migration),
+            Box::new(m20261202_000009_history::Migration),
         ]
     }
 }

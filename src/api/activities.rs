@@ -83,7 +83,9 @@ pub struct ActivityListQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReadinessQuery {
-    /// The day the report is for (default: today, UTC). Only activities on or before it count.
+    /// The day the report is for (default: today, UTC): milestones, stages, owners, members,
+    /// commitments, away periods and project dates as they stood at the end of it, and the
+    /// activities on or before it. From the project's creation day to today.
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub as_of: Option<NaiveDate>,
 }
@@ -97,7 +99,7 @@ pub struct ReadinessQuery {
     responses(
         (status = 201, description = "Logged.", body = ActivityResponse, headers(("Location" = String, description = "The activity."))),
         (status = 403, description = "Not a member of the project.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Hours out of range, a day in the future or before the start, or a milestone of another project.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Hours out of range, a day more than one day after today (UTC) or before the start, or a milestone of another project.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/projects/{project_id}/activities")]
@@ -172,14 +174,18 @@ async fn delete_activity(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The readiness report: a 0–100 score from four components, milestone and hour figures, each
-/// member's commitment, knowledge areas with their bus factor, blockers, and the next action
-/// for each person.
+/// The readiness report (model 2): a 0–100 score from five components, the signals beside it
+/// (shares, drifting, stalled, countdowns), milestone and hour figures, each member's
+/// commitment, knowledge areas with their bus factor, blockers, and the next action for each
+/// person — all read as the project stood at the end of `as_of` (UTC).
 #[utoipa::path(
     tag = "readiness",
     security(("bearer" = [])),
     params(("project_id" = Uuid, Path), ReadinessQuery),
-    responses((status = 200, description = "The report.", body = ReadinessReport))
+    responses(
+        (status = 200, description = "The report.", body = ReadinessReport),
+        (status = 422, description = "`invalid_as_of`: after today, or before the project was created.", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/projects/{project_id}/readiness")]
 async fn get_readiness(

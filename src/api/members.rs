@@ -17,6 +17,7 @@ use crate::{
     domain::precondition::etag,
     domain::{
         ProjectRole,
+        away::{Away, AwayPeriod},
         member::{NewParticipant, ParticipantPatch},
     },
     entity::{project_member, user},
@@ -43,6 +44,8 @@ pub struct ProjectMemberResponse {
     #[schema(example = 7.5)]
     pub weekly_hours: f64,
     pub responsibility: Option<String>,
+    /// Periods of leave, in date order (see the update body).
+    pub away: Vec<AwayPeriod>,
     pub joined_at: DateTime<Utc>,
     /// Set when the participation ended.
     pub left_at: Option<DateTime<Utc>>,
@@ -59,6 +62,7 @@ fn member_response((m, u): (project_member::Model, user::Model)) -> ProjectMembe
         is_lead: m.is_lead,
         weekly_hours: f64::from(m.weekly_quarter_hours) / 4.0,
         responsibility: m.responsibility,
+        away: Away::from_stored(&m.away).periods().to_vec(),
         joined_at: m.joined_at,
         left_at: m.left_at,
         version: m.version,

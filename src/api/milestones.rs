@@ -195,7 +195,7 @@ type MilestonePath = web::Path<(Uuid, Uuid)>;
     responses(
         (status = 201, description = "Created.", body = MilestoneDetail,
             headers(("Location" = String, description = "The new milestone."), ("ETag" = String, description = "Its version."))),
-        (status = 403, description = "Not a member of the project.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a member of the project, or a consultant deciding the staff owner (only staff or a write key set, change or clear `staff_owner_id`).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another milestone has this external id.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule (e.g. the owner is not active staff).", body = Problem, content_type = "application/problem+json"),
     )
@@ -240,7 +240,7 @@ async fn list_milestones(
         stage: q.stage,
         knowledge_area: text_param("knowledge_area", q.knowledge_area)?,
         staff_owner_id: q.staff_owner_id,
-        overdue_on: q.overdue.then(|| Utc::now().date_naive()),
+        overdue_on: q.overdue.then(|| caller.today()),
         external_source: text_param("external_source", q.external_source)?,
         external_id: text_param("external_id", q.external_id)?,
     };
@@ -281,7 +281,7 @@ async fn get_milestone(
     request_body = UpdateMilestone,
     responses(
         (status = 200, description = "Updated.", body = MilestoneDetail, headers(("ETag" = String, description = "The new version."))),
-        (status = 403, description = "Not a member of the project.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a member of the project, or a consultant deciding the staff owner (only staff or a write key set, change or clear `staff_owner_id`).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another milestone has this external id.", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The milestone changed since you read it.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
@@ -303,7 +303,9 @@ async fn update_milestone(
     Ok(detail_with_etag(HttpResponse::Ok(), view))
 }
 
-/// Delete a milestone (staff leads and organisation admins; `If-Match` required).
+/// Delete a milestone (staff leads and organisation admins; `If-Match` required). It is gone
+/// from then on (404, not listed, its external id free again), but readiness reports for
+/// earlier days still see it with its stages and hours.
 #[utoipa::path(
     tag = "milestones",
     security(("bearer" = [])),

@@ -160,14 +160,15 @@ pub fn unmet(to: Stage, evidence: Evidence) -> Vec<&'static str> {
     if matches!(to, Stage::ReverseShadowing | Stage::ReadyForSignoff) && !evidence.has_staff_owner {
         missing.push("staff_owner");
     }
-    if to == Stage::ReadyForSignoff {
-        if !evidence.all_criteria_done {
-            missing.push("criteria_done");
-        }
-        // At least one hour: staff must have done it themselves.
-        if evidence.owner_hands_on_quarter_hours < 4 {
-            missing.push("staff_hands_on_hours");
-        }
+    if to == Stage::ReadyForSignoff && !evidence.all_criteria_done {
+        missing.push("criteria_done");
+    }
+    // At least one hour: staff must have done it themselves. Signing off checks it again for
+    // the owner of the day (hours may have been corrected since the request for sign-off).
+    if matches!(to, Stage::ReadyForSignoff | Stage::HandedOff)
+        && evidence.owner_hands_on_quarter_hours < 4
+    {
+        missing.push("staff_hands_on_hours");
     }
     missing
 }
@@ -178,8 +179,9 @@ pub fn allowed_actions(stage: Stage, caller: Actor, evidence: Evidence) -> Vec<A
         .into_iter()
         .filter(|a| permits(*a, caller))
         .filter(|a| {
-            a.target(stage)
-                .is_some_and(|to| *a != Action::Advance || unmet(to, evidence).is_empty())
+            a.target(stage).is_some_and(|to| {
+                !matches!(a, Action::Advance | Action::SignOff) || unmet(to, evidence).is_empty()
+            })
         })
         .collect()
 }

@@ -30,4 +30,15 @@ pub struct ParticipantPatch {
     pub is_lead: Option<bool>,
     pub weekly_quarter_hours: Option<i32>,
     pub responsibility: Option<Option<String>>,
+    /// Replaces every away period.
+    pub away: Option<super::away::Away>,
+}
+
+impl ParticipantPatch {
+    /// Only the away periods change: what a member may do for themself.
+    pub fn only_away(&self) -> bool {
+        self.is_lead.is_none()
+            && self.weekly_quarter_hours.is_none()
+            && self.responsibility.is_none()
+    }
 }

@@ -2,6 +2,7 @@
 //! these, the rule it encodes holds everywhere behind it.
 
 pub mod activity;
+pub mod away;
 pub mod day;
 pub mod events;
 mod field_error;

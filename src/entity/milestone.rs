@@ -25,6 +25,8 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Deleting a milestone hides it from that moment on, never from the past.
+    pub deleted_at: Option<DateTimeUtc>,
     #[sea_orm(belongs_to, from = "project_id", to = "id")]
     pub project: BelongsTo<super::project::Entity>,
     #[sea_orm(has_many)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub note: Option<String>,
     pub actor_user_id: Option<Uuid>,
     pub occurred_at: DateTimeUtc,
+    #[sea_orm(belongs_to, from = "milestone_id", to = "id")]
+    pub milestone: BelongsTo<super::milestone::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,6 +19,8 @@ pub struct Model {
     pub version: i32,
     pub joined_at: DateTimeUtc,
     pub left_at: Option<DateTimeUtc>,
+    /// Periods of leave: a JSON array of `{from, until}` (see `domain::away`).
+    pub away: String,
     #[sea_orm(belongs_to, from = "project_id", to = "id")]
     pub project: BelongsTo<super::project::Entity>,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]

@@ -1,4 +1,4 @@
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -43,6 +43,7 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     whose: Attribution,
     entry: Entry,
+    now: DateTime<Utc>,
 ) -> Result<activity::Model, DbErr> {
     activity::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -55,7 +56,7 @@ pub async fn insert(
         milestone_id: Set(entry.milestone_id),
         note: Set(entry.note),
         logged_by: Set(whose.logged_by),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await

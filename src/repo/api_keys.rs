@@ -16,6 +16,7 @@ pub struct NewKey {
     pub key_hash: String,
     pub created_by: Uuid,
     pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewKey) -> Result<api_key::Model, DbErr> {
@@ -27,7 +28,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewKey) -> Result<api_key::M
         prefix: Set(new.prefix),
         key_hash: Set(new.key_hash),
         created_by: Set(Some(new.created_by)),
-        created_at: Set(Utc::now()),
+        created_at: Set(new.created_at),
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
         last_used_at: Set(None),
@@ -86,9 +87,14 @@ pub async fn list(
     Ok(into_page(query.all(db).await?, page.limit))
 }
 
-pub async fn revoke(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let result = api_key::Entity::update_many()
-        .col_expr(api_key::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_key::Column::Id.eq(id))
         .filter(api_key::Column::OrgId.eq(org_id))
         .filter(api_key::Column::RevokedAt.is_null())

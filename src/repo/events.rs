@@ -1,4 +1,3 @@
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -18,6 +17,7 @@ pub struct NewEvent {
     pub event_type: &'static str,
     pub subject_id: Option<Uuid>,
     pub data: serde_json::Value,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Lock key serialising event writers on PostgreSQL (see [`insert_event`]).
@@ -43,7 +43,7 @@ pub async fn insert_event(db: &impl ConnectionTrait, new: NewEvent) -> Result<ev
         event_type: Set(new.event_type.to_owned()),
         subject_id: Set(new.subject_id),
         data: Set(new.data.to_string()),
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(new.occurred_at),
     }
     .insert(db)
     .await

@@ -12,6 +12,7 @@ pub async fn claim(
     caller: &str,
     key: &str,
     request_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let inserted = idempotency_key::ActiveModel {
         caller: Set(caller.to_owned()),
@@ -21,7 +22,7 @@ pub async fn claim(
         location: Set(None),
         etag: Set(None),
         body: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await;

@@ -1,6 +1,6 @@
 //! Invitations to join an organisation (`org_invitations`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -38,6 +38,7 @@ pub async fn insert(
     invitee: Invitee,
     role: OrgRole,
     invited_by: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<org_invitation::Model, DbErr> {
     let (email, user_id) = match invitee {
         Invitee::Email(email) => (Some(email), None),
@@ -50,7 +51,7 @@ pub async fn insert(
         user_id: Set(user_id),
         role: Set(role),
         invited_by: Set(invited_by),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await

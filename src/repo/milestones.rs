@@ -18,9 +18,9 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     project_id: Uuid,
     new: &NewMilestone,
+    now: DateTime<Utc>,
 ) -> Result<milestone::Model, DbErr> {
-    let now = Utc::now();
-    milestone::ActiveModel {
+    let created = milestone::ActiveModel {
         id: Set(Uuid::now_v7()),
         project_id: Set(project_id),
         title: Set(new.title.clone()),
@@ -38,9 +38,12 @@ pub async fn insert(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        deleted_at: Set(None),
     }
     .insert(db)
-    .await
+    .await?;
+    super::history::milestone(db, &created, now).await?;
+    Ok(created)
 }
 
 /// A milestone of `project_id` (scoped: an id from another project is simply not found).
@@ -51,6 +54,7 @@ pub async fn find_in_project(
 ) -> Result<Option<milestone::Model>, DbErr> {
     milestone::Entity::find_by_id(milestone_id)
         .filter(milestone::Column::ProjectId.eq(project_id))
+        .filter(milestone::Column::DeletedAt.is_null())
         .one(db)
         .await
 }
@@ -62,7 +66,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<(Vec<milestone::Model>, bool), DbErr> {
     let mut query = milestone::Entity::find()
-        .filter(milestone::Column::ProjectId.eq(project_id))
+        .filter(in_project(project_id))
         .order_by_asc(milestone::Column::Id)
         .limit(page.limit + 1);
     if let Some(after) = page.after {
@@ -98,9 +102,24 @@ pub async fn update_if_version(
     changed: milestone::Model,
     expected_version: i32,
 ) -> Result<Option<milestone::Model>, DbErr> {
-    let row = sea_orm::Condition::all().add(milestone::Column::Id.eq(changed.id));
+    let row = sea_orm::Condition::all()
+        .add(milestone::Column::Id.eq(changed.id))
+        .add(milestone::Column::DeletedAt.is_null());
     let version = milestone::Column::Version;
-    super::update_if_version::<milestone::Entity>(db, changed, version, row, expected_version).await
+    let updated =
+        super::update_if_version::<milestone::Entity>(db, changed, version, row, expected_version)
+            .await?;
+    if let Some(m) = &updated {
+        super::history::milestone(db, m, m.updated_at).await?;
+    }
+    Ok(updated)
+}
+
+/// The milestones of `project_id` that are not deleted.
+pub fn in_project(project_id: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(milestone::Column::ProjectId.eq(project_id))
+        .add(milestone::Column::DeletedAt.is_null())
 }
 
 /// Moves a milestone from `from` to `to` only if it is still at `from`: of two concurrent
@@ -131,14 +150,32 @@ pub async fn move_stage_if_at(
     Ok(result.rows_affected == 1)
 }
 
+/// Soft-deletes a milestone: it disappears from `now` on, but a report for an earlier day still
+/// sees it, with its transitions and the hours logged on it. Its external id is released, so a
+/// vendor may create the same one again.
 pub async fn delete_if_version(
     db: &impl ConnectionTrait,
     milestone_id: Uuid,
     expected_version: i32,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = milestone::Entity::delete_many()
+    let result = milestone::Entity::update_many()
+        .col_expr(milestone::Column::DeletedAt, Expr::value(Some(now)))
+        .col_expr(
+            milestone::Column::ExternalId,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            milestone::Column::ExternalSource,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            milestone::Column::Version,
+            Expr::value(expected_version + 1),
+        )
         .filter(milestone::Column::Id.eq(milestone_id))
         .filter(milestone::Column::Version.eq(expected_version))
+        .filter(milestone::Column::DeletedAt.is_null())
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -194,6 +231,7 @@ pub async fn insert_criterion(
     db: &impl ConnectionTrait,
     milestone_id: Uuid,
     text: String,
+    now: DateTime<Utc>,
 ) -> Result<criterion::Model, DbErr> {
     criterion::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -202,7 +240,7 @@ pub async fn insert_criterion(
         done: Set(false),
         done_by: Set(None),
         done_at: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await
@@ -276,7 +314,7 @@ pub async fn blockers(
             milestone::Column::Title,
             milestone::Column::Stage,
         ])
-        .filter(milestone::Column::ProjectId.eq(project_id))
+        .filter(in_project(project_id))
         .filter(milestone::Column::Stage.ne(Stage::HandedOff))
         .order_by_asc(milestone::Column::Id)
         .into_tuple()

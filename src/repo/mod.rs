@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod api_keys;
 pub mod events;
+pub mod history;
 pub mod idempotency;
 pub mod invitations;
 pub mod milestones;

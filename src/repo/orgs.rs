@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -18,8 +18,8 @@ pub async fn insert_org(
     db: &impl ConnectionTrait,
     name: String,
     slug: String,
+    now: DateTime<Utc>,
 ) -> Result<org::Model, DbErr> {
-    let now = Utc::now();
     org::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
@@ -88,13 +88,14 @@ pub async fn update_org(
     org: org::Model,
     name: String,
     slug: String,
+    now: DateTime<Utc>,
 ) -> Result<org::Model, DbErr> {
     let version = org.version + 1;
     let mut active: org::ActiveModel = org.into();
     active.name = Set(name);
     active.slug = Set(slug);
     active.version = Set(version);
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(now);
     active.update(db).await
 }
 
@@ -103,12 +104,13 @@ pub async fn insert_member(
     org_id: Uuid,
     user_id: Uuid,
     role: OrgRole,
+    now: DateTime<Utc>,
 ) -> Result<org_member::Model, DbErr> {
     org_member::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(user_id),
         role: Set(role),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await

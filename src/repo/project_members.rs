@@ -18,13 +18,14 @@ pub struct NewParticipation {
     pub is_lead: bool,
     pub weekly_quarter_hours: i32,
     pub responsibility: Option<String>,
+    pub joined_at: DateTime<Utc>,
 }
 
 pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewParticipation,
 ) -> Result<project_member::Model, DbErr> {
-    project_member::ActiveModel {
+    let created = project_member::ActiveModel {
         id: Set(Uuid::now_v7()),
         project_id: Set(new.project_id),
         user_id: Set(new.user_id),
@@ -33,11 +34,14 @@ pub async fn insert(
         weekly_quarter_hours: Set(new.weekly_quarter_hours),
         responsibility: Set(new.responsibility),
         version: Set(1),
-        joined_at: Set(Utc::now()),
+        joined_at: Set(new.joined_at),
         left_at: Set(None),
+        away: Set("[]".into()),
     }
     .insert(db)
-    .await
+    .await?;
+    super::history::participation(db, &created, created.joined_at).await?;
+    Ok(created)
 }
 
 /// The active participation of `user_id` in `project_id`, with the user.
@@ -106,17 +110,30 @@ pub async fn count_active_leads(db: &impl ConnectionTrait, project_id: Uuid) -> 
 }
 
 /// Writes `changed` only if the participation is still active at `expected_version`.
+/// Writes a participation if still at `expected_version`; a change to a continuing one is a new
+/// version from `at` (an ending is its `left_at`).
 pub async fn update_if_version(
     db: &impl ConnectionTrait,
     changed: project_member::Model,
     expected_version: i32,
+    at: DateTime<Utc>,
 ) -> Result<Option<project_member::Model>, DbErr> {
     let row = sea_orm::Condition::all()
         .add(project_member::Column::Id.eq(changed.id))
         .add(project_member::Column::LeftAt.is_null());
     let version = project_member::Column::Version;
-    super::update_if_version::<project_member::Entity>(db, changed, version, row, expected_version)
-        .await
+    let updated = super::update_if_version::<project_member::Entity>(
+        db,
+        changed,
+        version,
+        row,
+        expected_version,
+    )
+    .await?;
+    if let Some(p) = updated.as_ref().filter(|p| p.left_at.is_none()) {
+        super::history::participation(db, p, at).await?;
+    }
+    Ok(updated)
 }
 
 /// Ends every active participation of `user_id` with role `role` in the projects of `org_id`,

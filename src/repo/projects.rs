@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -22,9 +22,9 @@ pub async fn insert_project(
     db: &impl ConnectionTrait,
     org_id: Uuid,
     new: &NewProject,
+    now: DateTime<Utc>,
 ) -> Result<project::Model, DbErr> {
-    let now = Utc::now();
-    project::ActiveModel {
+    let created = project::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(org_id),
         name: Set(new.name.clone()),
@@ -41,7 +41,9 @@ pub async fn insert_project(
         updated_at: Set(now),
     }
     .insert(db)
-    .await
+    .await?;
+    super::history::project(db, &created, now).await?;
+    Ok(created)
 }
 
 /// A project of `org_id` (how an organisation's API key sees projects).
@@ -207,7 +209,13 @@ pub async fn update_project_if_version(
 ) -> Result<Option<project::Model>, DbErr> {
     let row = sea_orm::Condition::all().add(project::Column::Id.eq(changed.id));
     let version = project::Column::Version;
-    super::update_if_version::<project::Entity>(db, changed, version, row, expected_version).await
+    let updated =
+        super::update_if_version::<project::Entity>(db, changed, version, row, expected_version)
+            .await?;
+    if let Some(p) = &updated {
+        super::history::project(db, p, p.updated_at).await?;
+    }
+    Ok(updated)
 }
 
 pub async fn delete_project_if_version(
@@ -220,6 +228,9 @@ pub async fn delete_project_if_version(
         .filter(project::Column::Version.eq(expected_version))
         .exec(db)
         .await?;
+    if result.rows_affected == 1 {
+        super::history::forget_project(db, project_id).await?;
+    }
     Ok(result.rows_affected == 1)
 }
 

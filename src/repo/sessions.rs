@@ -12,11 +12,12 @@ pub async fn insert_session(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<session::Model, DbErr> {
     session::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
         revoked_reason: Set(None),
@@ -64,9 +65,10 @@ pub async fn revoke_session(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .col_expr(
             session::Column::RevokedReason,
             Expr::value(Some(reason.to_owned())),
@@ -82,11 +84,12 @@ pub async fn insert_refresh_token(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     token_hash: String,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     refresh_token::ActiveModel {
         token_hash: Set(token_hash),
         session_id: Set(session_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         used_at: Set(None),
     }
     .insert(db)
@@ -115,9 +118,10 @@ pub async fn find_refresh_token(
 pub async fn mark_refresh_token_used(
     db: &impl ConnectionTrait,
     token_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(Utc::now())))
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(now)))
         .filter(refresh_token::Column::TokenHash.eq(token_hash))
         .filter(refresh_token::Column::UsedAt.is_null())
         .exec(db)
@@ -130,9 +134,10 @@ pub async fn revoke_all_for_user(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     Ok(session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .col_expr(
             session::Column::RevokedReason,
             Expr::value(Some(reason.to_owned())),
@@ -150,6 +155,7 @@ pub async fn revoke_all_but_newest(
     user_id: Uuid,
     keep: u64,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     use sea_orm::{QueryOrder, QuerySelect};
     let older: Vec<Uuid> = session::Entity::find()
@@ -170,7 +176,7 @@ pub async fn revoke_all_but_newest(
         return Ok(0);
     }
     Ok(session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .col_expr(
             session::Column::RevokedReason,
             Expr::value(Some(reason.to_owned())),

@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter,
@@ -13,8 +13,11 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
-pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, DbErr> {
-    let now = Utc::now();
+pub async fn insert_user(
+    db: &impl ConnectionTrait,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<user::Model, DbErr> {
     user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(new.email),
@@ -46,11 +49,12 @@ pub async fn update_password_hash(
     db: &impl ConnectionTrait,
     id: Uuid,
     password_hash: String,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     user::ActiveModel {
         id: Set(id),
         password_hash: Set(password_hash),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(now),
         ..Default::default()
     }
     .update(db)

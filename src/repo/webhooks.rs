@@ -57,7 +57,11 @@ pub async fn list(
     Ok(into_page(query.all(db).await?, page.limit))
 }
 
-pub async fn update(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    w: webhook::Model,
+    now: DateTime<Utc>,
+) -> Result<webhook::Model, DbErr> {
     webhook::ActiveModel {
         id: Set(w.id),
         url: Set(w.url),
@@ -65,7 +69,7 @@ pub async fn update(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webh
         description: Set(w.description),
         enabled: Set(w.enabled),
         consecutive_failures: Set(w.consecutive_failures),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(now),
         ..Default::default()
     }
     .update(db)
@@ -84,8 +88,8 @@ pub async fn enqueue(
     event_id: Option<i64>,
     event_type: &str,
     payload: String,
+    now: DateTime<Utc>,
 ) -> Result<webhook_delivery::Model, DbErr> {
-    let now = Utc::now();
     let id = Uuid::now_v7();
     webhook_delivery::ActiveModel {
         id: Set(id),

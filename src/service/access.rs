@@ -92,6 +92,9 @@ pub struct EditProject;
 pub struct DeleteProject;
 /// Decide for the organisation (mark criteria done): its staff on the project.
 pub struct Staff;
+/// Decide who inside will own a piece of knowledge (set, change or clear a milestone's
+/// `staff_owner_id`): the organisation's staff on the project, or a write key (vendor sync).
+pub struct NameOwners;
 
 impl Right for Work {
     fn holds(a: &ProjectAccess) -> bool {
@@ -114,6 +117,12 @@ impl Right for EditProject {
 impl Right for DeleteProject {
     fn holds(a: &ProjectAccess) -> bool {
         a.org_admin
+    }
+}
+
+impl Right for NameOwners {
+    fn holds(a: &ProjectAccess) -> bool {
+        Staff::holds(a) || a.key == Some(KeyScope::Write)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The activity ledger: hours each member spends, logged by the member themselves.
 
-use chrono::Utc;
+use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -70,11 +70,17 @@ async fn check_context(
     db: &impl ConnectionTrait,
     project: &project::Model,
     entry: &Entry,
+    today: NaiveDate,
 ) -> Result<(), ApiError> {
     let mut checks = Checks::default();
     let day = entry.occurred_on;
-    let future = day > Utc::now().date_naive();
-    checks.require(!future, "occurred_on", "must not be in the future");
+    // One day of slack, so that every time zone can log its own today (DESIGN.md, Activity).
+    let latest = today.succ_opt().unwrap_or(today);
+    checks.require(
+        day <= latest,
+        "occurred_on",
+        "must be at most one day after today (UTC)",
+    );
     if let Some(start) = project.start_date
         && day < start
     {
@@ -108,7 +114,7 @@ pub async fn log(
         .await?
         .grant::<Work>(denied)?;
     let (user_id, party) = whose_time(&txn, caller, &access, entry.user_id).await?;
-    check_context(&txn, &access.project, &entry).await?;
+    check_context(&txn, &access.project, &entry, caller.today()).await?;
     // A day has 24 hours: per member, project and day (under the project's lock, so two entries
     // sent together cannot both pass).
     crate::repo::projects::lock_for_update(&txn, project_id).await?;
@@ -125,7 +131,7 @@ pub async fn log(
         party,
         logged_by: caller.user_id(),
     };
-    let logged = activities::insert(&txn, whose, entry).await?;
+    let logged = activities::insert(&txn, whose, entry, caller.now()).await?;
     let event = Event::activity_logged(access.scope(), &logged);
     record(&txn, caller.actor(), event).await?;
     Ok(Pending::new(txn, logged))

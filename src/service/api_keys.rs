@@ -4,7 +4,6 @@
 //! SHA-256 is stored. Keys act for their organisation only, with a `read` or `write` scope, and
 //! can never do what only a person may (sign off, mark criteria done, manage members).
 
-use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
@@ -33,7 +32,7 @@ pub async fn create(
 ) -> Result<(api_key::Model, String), ApiError> {
     let person = caller.person()?;
     org_admin_person(&state.db, caller, org_id).await?;
-    if new.expires_at.is_some_and(|t| t <= Utc::now()) {
+    if new.expires_at.is_some_and(|t| t <= caller.now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
     let secret = random_token(KEY_PREFIX);
@@ -54,6 +53,7 @@ pub async fn create(
             name: new.name,
             scope: new.scope,
             prefix: secret.chars().take(12).collect(),
+            created_at: caller.now(),
             key_hash: sha256_hex(&[secret.as_bytes()]),
             created_by: person.id,
             expires_at: new.expires_at,
@@ -84,7 +84,7 @@ pub async fn revoke(
 ) -> Result<(), ApiError> {
     org_admin_person(&state.db, caller, org_id).await?;
     let txn = super::begin_write(&state.db).await?;
-    if !api_keys::revoke(&txn, org_id, key_id).await? {
+    if !api_keys::revoke(&txn, org_id, key_id, caller.now()).await? {
         return Err(ApiError::not_found(
             "api_key_not_found",
             "No such API key in this organisation.",

@@ -28,6 +28,8 @@ pub struct CurrentUser {
     pub display_name: String,
     pub created_at: DateTime<Utc>,
     pub session_id: Uuid,
+    /// The request's instant on the one clock.
+    pub at: DateTime<Utc>,
 }
 
 /// An organisation API key acting for its organisation.
@@ -36,6 +38,8 @@ pub struct KeyCaller {
     pub key_id: Uuid,
     pub org_id: Uuid,
     pub scope: KeyScope,
+    /// The request's instant on the one clock.
+    pub at: DateTime<Utc>,
 }
 
 /// Whoever makes a request: a person, or an organisation's API key.
@@ -71,11 +75,36 @@ impl Caller {
         }
     }
 
+    /// The instant of the request, read once from the one clock when the caller was resolved:
+    /// every row and event one request writes carries the same time.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Caller::User(user) => user.at,
+            Caller::Key(key) => key.at,
+        }
+    }
+
+    /// The same caller acting at another instant (seed-demo replays a story step by step).
+    pub fn at(&self, at: DateTime<Utc>) -> Caller {
+        let mut caller = self.clone();
+        match &mut caller {
+            Caller::User(user) => user.at = at,
+            Caller::Key(key) => key.at = at,
+        }
+        caller
+    }
+
+    /// Today (UTC) for this request.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().date_naive()
+    }
+
     /// The caller as an event records it.
     pub fn actor(&self) -> crate::events::Actor {
         crate::events::Actor {
             user_id: self.user_id(),
             api_key_id: self.key().map(|k| k.key_id),
+            at: self.now(),
         }
     }
 
@@ -126,7 +155,7 @@ pub async fn register(
         display_name: display_name.into_inner(),
         password_hash,
     };
-    users::insert_user(&state.db, new)
+    users::insert_user(&state.db, new, state.clock.now())
         .await
         .map_err(|err| match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -146,7 +175,7 @@ impl Attempt {
     /// counter row stays locked until the block this attempt earns is stored, so a burst of
     /// concurrent attempts gets exactly the free ones and 429 for the rest.
     async fn count(state: &AppState, key: String, policy: Policy) -> Result<Attempt, ApiError> {
-        let now = Utc::now().timestamp_millis();
+        let now = state.clock.now().timestamp_millis();
         let forget_before = now - millis(policy.forget_after);
         let txn = super::begin_write(&state.db).await?;
         let Some(attempts) = throttles::count_attempt(&txn, &key, now, forget_before).await? else {
@@ -242,16 +271,18 @@ async fn new_session(
     txn: &impl ConnectionTrait,
     user_id: Uuid,
 ) -> Result<TokenPair, ApiError> {
-    let session = sessions::insert_session(txn, user_id, Utc::now() + SESSION_LIFETIME).await?;
+    let now = state.clock.now();
+    let session = sessions::insert_session(txn, user_id, now + SESSION_LIFETIME, now).await?;
     sessions::revoke_all_but_newest(
         txn,
         user_id,
         crate::domain::limits::SESSIONS_PER_USER,
         "session_limit",
+        now,
     )
     .await?;
     let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-    sessions::insert_refresh_token(txn, session.id, refresh_hash).await?;
+    sessions::insert_refresh_token(txn, session.id, refresh_hash, now).await?;
     token_pair(state, user_id, session.id, refresh_token)
 }
 
@@ -290,8 +321,8 @@ pub async fn change_password(
     }
     let hash = state.passwords.hash(new.expose()).await?;
     let txn = super::begin_write(&state.db).await?;
-    users::update_password_hash(&txn, user.id, hash).await?;
-    sessions::revoke_all_for_user(&txn, user.id, "password_changed").await?;
+    users::update_password_hash(&txn, user.id, hash, user.at).await?;
+    sessions::revoke_all_for_user(&txn, user.id, "password_changed", user.at).await?;
     let pair = new_session(state, &txn, user.id).await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, "password changed; every other session revoked");
@@ -305,7 +336,7 @@ fn wrong_current_password() -> ApiError {
 /// Ends every session of the caller, on every device: all their access and refresh tokens stop
 /// working at once.
 pub async fn logout_all(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
-    let ended = sessions::revoke_all_for_user(&state.db, user.id, "logout_all").await?;
+    let ended = sessions::revoke_all_for_user(&state.db, user.id, "logout_all", user.at).await?;
     tracing::info!(user_id = %user.id, sessions = ended, "signed out everywhere");
     Ok(())
 }
@@ -328,24 +359,22 @@ fn token_pair(
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair, ApiError> {
     let invalid = ApiError::Unauthorized(AuthFailure::InvalidRefreshToken);
     let hash = tokens::hash_refresh_token(refresh_token);
+    let now = state.clock.now();
     let txn = super::begin_write(&state.db).await?;
     let Some((token, session, user)) = sessions::find_refresh_token(&txn, &hash).await? else {
         return Err(invalid);
     };
-    if session.revoked_at.is_some()
-        || session.expires_at <= Utc::now()
-        || user.disabled_at.is_some()
-    {
+    if session.revoked_at.is_some() || session.expires_at <= now || user.disabled_at.is_some() {
         return Err(invalid);
     }
-    if token.used_at.is_some() || !sessions::mark_refresh_token_used(&txn, &hash).await? {
-        sessions::revoke_session(&txn, session.id, "refresh_token_reuse").await?;
+    if token.used_at.is_some() || !sessions::mark_refresh_token_used(&txn, &hash, now).await? {
+        sessions::revoke_session(&txn, session.id, "refresh_token_reuse", now).await?;
         txn.commit().await?;
         tracing::warn!(session_id = %session.id, "rotated refresh token presented again; session revoked");
         return Err(invalid);
     }
     let (new_token, new_hash) = tokens::new_refresh_token();
-    sessions::insert_refresh_token(&txn, session.id, new_hash).await?;
+    sessions::insert_refresh_token(&txn, session.id, new_hash, now).await?;
     txn.commit().await?;
     token_pair(state, user.id, session.id, new_token)
 }
@@ -357,7 +386,7 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> Result<(), ApiErro
     let Some((_, session, _)) = sessions::find_refresh_token(&state.db, &hash).await? else {
         return Err(ApiError::Unauthorized(AuthFailure::InvalidRefreshToken));
     };
-    sessions::revoke_session(&state.db, session.id, "logout").await?;
+    sessions::revoke_session(&state.db, session.id, "logout", state.clock.now()).await?;
     Ok(())
 }
 
@@ -372,7 +401,8 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Caller, ApiE
 
 async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser, ApiError> {
     let claims = state.tokens.verify_access_token(bearer)?;
-    let user = sessions::find_live_session_user(&state.db, claims.sid, claims.sub, Utc::now())
+    let at = state.clock.now();
+    let user = sessions::find_live_session_user(&state.db, claims.sid, claims.sub, at)
         .await?
         .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
     Ok(CurrentUser {
@@ -381,6 +411,7 @@ async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser
         display_name: user.display_name,
         created_at: user.created_at,
         session_id: claims.sid,
+        at,
     })
 }
 
@@ -389,7 +420,7 @@ pub const KEY_PREFIX: &str = "bik_";
 
 /// An API key: live (not revoked or expired); its last use is recorded.
 async fn authenticate_key(state: &AppState, key: &str) -> Result<KeyCaller, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let found = crate::repo::api_keys::find_live(
         &state.db,
         &crate::secrets::sha256_hex(&[key.as_bytes()]),
@@ -402,5 +433,6 @@ async fn authenticate_key(state: &AppState, key: &str) -> Result<KeyCaller, ApiE
         key_id: found.id,
         org_id: found.org_id,
         scope: found.scope,
+        at: now,
     })
 }

@@ -1,6 +1,5 @@
 //! Acceptance criteria: any member edits the text, only staff mark one done.
 
-use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
@@ -45,7 +44,7 @@ pub async fn create(
         Condition::all().add(criterion::Column::MilestoneId.eq(milestone.id)),
     )
     .await?;
-    let created = milestones::insert_criterion(&txn, milestone.id, text).await?;
+    let created = milestones::insert_criterion(&txn, milestone.id, text, caller.now()).await?;
     record(
         &txn,
         caller.actor(),
@@ -97,7 +96,7 @@ pub async fn update(
     {
         after.done = done;
         after.done_by = if done { caller.user_id() } else { None };
-        after.done_at = done.then(Utc::now);
+        after.done_at = done.then(|| caller.now());
     }
     if after == before {
         return Ok(before);

@@ -8,7 +8,6 @@
 //! change (4xx) are stored after the handler. Keys are private to their (authenticated) caller
 //! and kept 24 hours.
 
-use chrono::Utc;
 use sea_orm::DatabaseTransaction;
 
 use super::AppState;
@@ -134,8 +133,9 @@ pub async fn begin(
     key: &str,
     hash: &str,
 ) -> Result<Begin, ApiError> {
+    let now = state.clock.now();
     for _ in 0..2 {
-        if idempotency::claim(&state.db, caller, key, hash).await? {
+        if idempotency::claim(&state.db, caller, key, hash, now).await? {
             return Ok(Begin::Proceed(Claim {
                 caller: caller.to_owned(),
                 key: key.to_owned(),
@@ -144,7 +144,7 @@ pub async fn begin(
         let Some(existing) = idempotency::find(&state.db, caller, key).await? else {
             continue; // released meanwhile: claim again
         };
-        if existing.created_at < Utc::now() - RETENTION {
+        if existing.created_at < now - RETENTION {
             idempotency::release(&state.db, caller, key).await?;
             continue;
         }
@@ -156,7 +156,7 @@ pub async fn begin(
         }
         // Every request ends by the request deadline, so an unfinished key older than that
         // belongs to a request that died (a crash, a stop): the retry runs afresh.
-        let abandoned_before = Utc::now()
+        let abandoned_before = now
             - chrono::Duration::from_std(state.deadlines.request).unwrap_or_default()
             - chrono::Duration::seconds(5);
         if existing.status.is_none() && existing.created_at < abandoned_before {

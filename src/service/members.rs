@@ -9,14 +9,16 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    access::{Manage, ProjectManager, project_access, project_not_found},
+    access::{Manage, ProjectManager, Right, Work, project_access, project_not_found},
     auth::Caller,
     idempotency::Pending,
     within_limit,
 };
 use crate::{
     domain::{
-        Email, ProjectRole, ProjectStatus, limits,
+        Email, ProjectRole, ProjectStatus,
+        away::Away,
+        limits,
         member::{NewParticipant, Participant, ParticipantPatch},
         precondition::IfMatch,
         query::PageRequest,
@@ -128,6 +130,7 @@ pub async fn add(
         is_lead: new.is_lead,
         weekly_quarter_hours: new.weekly_quarter_hours,
         responsibility: new.responsibility,
+        joined_at: caller.now(),
     };
     let member = project_members::insert(&txn, participation)
         .await
@@ -200,11 +203,34 @@ pub async fn update(
 ) -> Result<(project_member::Model, user::Model), ApiError> {
     let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
-    let access = access.grant::<Manage>(MANAGERS_ONLY)?;
-    lock_participations(&txn, &access).await?;
+    // A member may set their own away periods (and nothing else of their participation); the
+    // lead rule and the role rule are not touched, so no lock is needed for it.
+    let own_leave =
+        caller.user_id() == Some(user_id) && patch.only_away() && !Manage::holds(&access);
+    let scope = if own_leave {
+        access.grant::<Work>(MANAGERS_ONLY)?.scope()
+    } else {
+        let manager = access.grant::<Manage>(MANAGERS_ONLY)?;
+        lock_participations(&txn, &manager).await?;
+        manager.scope()
+    };
     let (before, user) = project_members::find_active(&txn, project_id, user_id)
         .await?
         .ok_or_else(member_not_found)?;
+    if let Some(away) = patch.away.as_ref().filter(|_| own_leave) {
+        let recorded = Away::from_stored(&before.away);
+        let today = caller.today();
+        let rewrites_the_past = away
+            .added_since(&recorded)
+            .chain(away.removed_since(&recorded))
+            .any(|p| p.from < today);
+        if rewrites_the_past {
+            return Err(ApiError::Forbidden {
+                code: "forbidden",
+                detail: "No one excuses their own past: only a staff lead or an organisation admin may record an away period that starts before today.".into(),
+            });
+        }
+    }
     // The body is checked before the version, so a client fixes its input first (422), then
     // learns whether its copy is current (412).
     if patch.is_lead == Some(true) && before.role != ProjectRole::Staff {
@@ -219,6 +245,7 @@ pub async fn update(
         responsibility: patch
             .responsibility
             .unwrap_or(before.responsibility.clone()),
+        away: patch.away.map_or(before.away.clone(), |a| a.to_stored()),
         ..before.clone()
     };
     if before.is_lead
@@ -227,10 +254,10 @@ pub async fn update(
     {
         return Err(last_lead());
     }
-    let updated = project_members::update_if_version(&txn, after, before.version)
+    let updated = project_members::update_if_version(&txn, after, before.version, caller.now())
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    let event = Event::member_updated(access.scope(), &before, &updated);
+    let event = Event::member_updated(scope, &before, &updated);
     record(&txn, caller.actor(), event).await?;
     txn.commit().await?;
     Ok((updated, user))
@@ -256,10 +283,10 @@ pub async fn remove(
         return Err(last_lead());
     }
     let ended = project_member::Model {
-        left_at: Some(chrono::Utc::now()),
+        left_at: Some(caller.now()),
         ..before.clone()
     };
-    project_members::update_if_version(&txn, ended, before.version)
+    project_members::update_if_version(&txn, ended, before.version, caller.now())
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
     record(

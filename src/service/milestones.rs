@@ -1,12 +1,12 @@
 //! Handoff milestones and their transitions along the ladder.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, SqlErr};
+use sea_orm::{ConnectionTrait, SqlErr};
 use uuid::Uuid;
 
 use super::{
     AppState,
-    access::{Manage, ProjectAccess, Work, project_access},
+    access::{Manage, NameOwners, ProjectAccess, Work, project_access},
     auth::Caller,
     idempotency::Pending,
     within_limit,
@@ -40,6 +40,7 @@ fn not_found() -> ApiError {
 /// Milestones are worked on by the project's members and write API keys; an org admin who is
 /// not a member may read and delete, nothing else.
 const MEMBERS_ONLY: &str = "Only members of the project may change its milestones.";
+const OWNERS_BY_STAFF: &str = "Who owns a piece of knowledge is the organisation's decision: only its staff (or a write API key) may set, change or clear a milestone's staff owner.";
 
 pub fn caller_facts(access: &ProjectAccess, caller: &Caller, m: &milestone::Model) -> Actor {
     let is_staff = access.role == Some(ProjectRole::Staff);
@@ -114,6 +115,9 @@ pub async fn create(
     let access = project_access(&txn, caller, project_id)
         .await?
         .grant::<Work>(MEMBERS_ONLY)?;
+    if new.staff_owner_id.is_some() {
+        access.check::<NameOwners>(OWNERS_BY_STAFF)?;
+    }
     // Closing waits for this lock (or this waits for closing), so a closed project never gains
     // a milestone that would stand open forever.
     if projects::lock_for_update(&txn, project_id).await? == Some(ProjectStatus::Closed) {
@@ -122,15 +126,15 @@ pub async fn create(
             "The project is closed; it takes no new milestones.",
         ));
     }
-    let in_project = Condition::all().add(milestone::Column::ProjectId.eq(project_id));
+    let in_project = milestones::in_project(project_id);
     within_limit::<milestone::Entity>(&txn, limits::MILESTONES_PER_PROJECT, in_project).await?;
     check_people(&txn, project_id, new.staff_owner_id, new.consultant_id).await?;
-    let milestone = milestones::insert(&txn, project_id, &new)
+    let milestone = milestones::insert(&txn, project_id, &new, caller.now())
         .await
         .map_err(external_conflict)?;
     let mut criteria = Vec::new();
     for line in new.criteria {
-        criteria.push(milestones::insert_criterion(&txn, milestone.id, line).await?);
+        criteria.push(milestones::insert_criterion(&txn, milestone.id, line, caller.now()).await?);
     }
     let event = Event::milestone_created(access.scope(), &milestone, &criteria);
     record(&txn, caller.actor(), event).await?;
@@ -252,13 +256,19 @@ pub async fn update(
     let txn = super::begin_write(&state.db).await?;
     let (access, before) = load(&txn, caller, project_id, milestone_id).await?;
     let access = access.grant::<Work>(MEMBERS_ONLY)?;
+    if patch
+        .staff_owner_id
+        .is_some_and(|owner| owner != before.staff_owner_id)
+    {
+        access.check::<NameOwners>(OWNERS_BY_STAFF)?;
+    }
     if_match.check(before.version)?;
     let (owner, consultant) = (
         patch.staff_owner_id.flatten(),
         patch.consultant_id.flatten(),
     );
     check_people(&txn, project_id, owner, consultant).await?;
-    let now = Utc::now();
+    let now = caller.now();
     let (after, reassigned) = apply(&before, patch, now);
     let updated = milestones::update_if_version(&txn, after, before.version)
         .await
@@ -334,7 +344,7 @@ pub async fn delete(
     let access = access
         .grant::<Manage>("Only staff leads and organisation admins may delete a milestone.")?;
     if_match.check(milestone.version)?;
-    if !milestones::delete_if_version(&txn, milestone.id, milestone.version).await? {
+    if !milestones::delete_if_version(&txn, milestone.id, milestone.version, caller.now()).await? {
         return Err(ApiError::PreconditionFailed);
     }
     let event = Event::milestone_deleted(access.scope(), &milestone);
@@ -408,7 +418,7 @@ pub async fn transition(
         return Err(moved_meanwhile(seen, m.stage));
     }
     let to = target(&txn, &m, mv.action, facts).await?;
-    let now = Utc::now();
+    let now = caller.now();
     let signer = caller.user_id().filter(|_| mv.action == Action::SignOff);
     if !milestones::move_stage_if_at(&txn, m.id, m.stage, to, now, signer).await? {
         let now_at = milestones::find_in_project(&txn, project_id, milestone_id).await?;

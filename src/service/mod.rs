@@ -70,6 +70,8 @@ use tokens::Tokens;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The one clock: every "now" and "today" comes from it.
+    pub clock: crate::clock::Clock,
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub webhooks: crate::config::WebhookSettings,

@@ -74,10 +74,10 @@ pub async fn create(
             candidate
         }
     };
-    let org = orgs::insert_org(&txn, name, slug)
+    let org = orgs::insert_org(&txn, name, slug, caller.now())
         .await
         .map_err(map_slug_conflict)?;
-    orgs::insert_member(&txn, org.id, person.id, OrgRole::Admin).await?;
+    orgs::insert_member(&txn, org.id, person.id, OrgRole::Admin, caller.now()).await?;
     record(&txn, caller.actor(), Event::org_created(&org)).await?;
     record(
         &txn,
@@ -128,7 +128,7 @@ pub async fn update(
         return Err(slug_taken());
     }
     let before = access.org.clone();
-    let org = orgs::update_org(&txn, access.org, name, slug)
+    let org = orgs::update_org(&txn, access.org, name, slug, caller.now())
         .await
         .map_err(map_slug_conflict)?;
     record(&txn, caller.actor(), Event::org_updated(&before, &org)).await?;
@@ -180,15 +180,16 @@ pub async fn invite(
         Condition::all().add(org_invitation::Column::OrgId.eq(org_id)),
     )
     .await?;
-    let invitation = invitations::insert(&txn, org_id, invitee, role, caller.user_id())
-        .await
-        .map_err(|err| match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
-                "idempotency_in_progress",
-                "This person is being invited concurrently; retry shortly.",
-            ),
-            _ => err.into(),
-        })?;
+    let invitation =
+        invitations::insert(&txn, org_id, invitee, role, caller.user_id(), caller.now())
+            .await
+            .map_err(|err| match err.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+                    "idempotency_in_progress",
+                    "This person is being invited concurrently; retry shortly.",
+                ),
+                _ => err.into(),
+            })?;
     record(&txn, caller.actor(), Event::org_member_invited(&invitation)).await?;
     Ok(Pending::new(txn, invitation))
 }
@@ -249,7 +250,8 @@ pub async fn accept_invitation(
             ),
         ));
     }
-    let member = orgs::insert_member(&txn, org_id, person.id, invitation.role).await?;
+    let member =
+        orgs::insert_member(&txn, org_id, person.id, invitation.role, caller.now()).await?;
     invitations::delete(&txn, invitation.id).await?;
     record(
         &txn,
@@ -403,14 +405,9 @@ pub async fn remove_member(
     if !orgs::delete_member(&txn, org_id, user_id).await? {
         return Err(last_admin());
     }
-    let ended = project_members::end_in_org(
-        &txn,
-        org_id,
-        user_id,
-        ProjectRole::Staff,
-        chrono::Utc::now(),
-    )
-    .await?;
+    let ended =
+        project_members::end_in_org(&txn, org_id, user_id, ProjectRole::Staff, caller.now())
+            .await?;
     for participation in &ended {
         record(
             &txn,

@@ -1,7 +1,6 @@
 //! Projects: creation (the creator becomes the first staff lead), visibility, edits with
 //! optimistic concurrency, closing and deletion.
 
-use chrono::Utc;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use uuid::Uuid;
 
@@ -71,7 +70,7 @@ pub async fn create(
     }
     let in_org = Condition::all().add(project::Column::OrgId.eq(org_id));
     within_limit::<project::Entity>(&txn, limits::PROJECTS_PER_ORG, in_org).await?;
-    let project = projects::insert_project(&txn, org_id, &new).await?;
+    let project = projects::insert_project(&txn, org_id, &new, caller.now()).await?;
     let lead = NewParticipation {
         project_id: project.id,
         user_id: lead_id,
@@ -79,6 +78,7 @@ pub async fn create(
         is_lead: true,
         weekly_quarter_hours: 0,
         responsibility: None,
+        joined_at: caller.now(),
     };
     project_members::insert(&txn, lead).await?;
     record(&txn, caller.actor(), Event::project_created(&project)).await?;
@@ -138,7 +138,6 @@ fn apply(before: &project::Model, p: ProjectPatch) -> Result<project::Model, Vec
     if let Some(v) = p.external_source {
         m.external_source = v;
     }
-    m.updated_at = Utc::now();
     let mut checks = Checks::default();
     check_dates(
         &mut checks,
@@ -163,7 +162,8 @@ pub async fn update(
     )?;
     if_match.check(access.project.version)?;
     let before = access.into_inner().project;
-    let after = apply(&before, patch)?;
+    let mut after = apply(&before, patch)?;
+    after.updated_at = caller.now();
     let closing = after.status == ProjectStatus::Closed && before.status != ProjectStatus::Closed;
     if closing {
         // Milestone creation and new participations wait for this lock and then see `closed`.

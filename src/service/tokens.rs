@@ -6,16 +6,18 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{ApiError, AuthFailure};
+use crate::{
+    clock::Clock,
+    error::{ApiError, AuthFailure},
+};
 
 pub const ISSUER: &str = "buyin";
 pub const AUDIENCE: &str = "buyin-api";
-const LEEWAY_SECS: u64 = 30;
+const LEEWAY_SECS: i64 = 30;
 const REFRESH_TOKEN_PREFIX: &str = "bir_";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -36,22 +38,25 @@ pub struct Tokens {
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: Duration,
+    clock: Clock,
 }
 
 impl Tokens {
-    pub fn new(secret: &[u8], access_ttl: Duration) -> Tokens {
+    pub fn new(secret: &[u8], access_ttl: Duration, clock: Clock) -> Tokens {
         // Only HS256 is accepted: `alg: none` and algorithm-confusion tokens fail validation.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
+        // `exp` and `nbf` are checked against the one clock below, not the system clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl,
+            clock,
         }
     }
 
@@ -60,7 +65,7 @@ impl Tokens {
     }
 
     pub fn issue_access_token(&self, user_id: Uuid, session_id: Uuid) -> Result<String, ApiError> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -76,9 +81,14 @@ impl Tokens {
     }
 
     pub fn verify_access_token(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| ApiError::Unauthorized(AuthFailure::InvalidToken))
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| ApiError::Unauthorized(AuthFailure::InvalidToken))?
+            .claims;
+        let now = self.clock.now().timestamp();
+        if claims.exp + LEEWAY_SECS <= now || claims.nbf > now + LEEWAY_SECS {
+            return Err(ApiError::Unauthorized(AuthFailure::InvalidToken));
+        }
+        Ok(claims)
     }
 }
 

@@ -109,7 +109,7 @@ pub async fn create(
 ) -> Result<webhook::Model, ApiError> {
     org_admin_person(&state.db, caller, org_id).await?;
     let url = check_url_field(&new.url, state.webhooks.allow_private).await?;
-    let now = Utc::now();
+    let now = caller.now();
     let txn = super::begin_write(&state.db).await?;
     crate::repo::orgs::lock_for_update(&txn, org_id).await?;
     super::within_limit::<webhook::Entity>(
@@ -194,7 +194,7 @@ pub async fn update(
         w.enabled = enabled;
     }
     let txn = super::begin_write(&state.db).await?;
-    let updated = webhooks::update(&txn, w).await?;
+    let updated = webhooks::update(&txn, w, caller.now()).await?;
     record(&txn, caller.actor(), Event::webhook_updated(&updated)).await?;
     txn.commit().await?;
     Ok(updated)
@@ -222,10 +222,11 @@ pub async fn ping(
     webhook_id: Uuid,
 ) -> Result<Pending<webhook_delivery::Model>, ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
+    let now = caller.now();
     let payload =
-        json!({"type": "ping", "timestamp": Utc::now(), "data": {"webhook_id": w.id}}).to_string();
+        json!({"type": "ping", "timestamp": now, "data": {"webhook_id": w.id}}).to_string();
     let txn = super::begin_write(&state.db).await?;
-    let queued = webhooks::enqueue(&txn, w.id, None, "ping", payload).await?;
+    let queued = webhooks::enqueue(&txn, w.id, None, "ping", payload, now).await?;
     Ok(Pending::new(txn, queued))
 }
 
@@ -286,7 +287,7 @@ async fn claim_due(
     state: &AppState,
     limit: usize,
 ) -> Result<Vec<webhook_delivery::Model>, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let lease = attempt_budget(&state.webhooks) * 2;
     let lease_until = now + chrono::Duration::from_std(lease).map_err(ApiError::internal)?;
     Ok(webhooks::claim_due(&state.db, now, lease_until, limit as u64, PER_ORG).await?)
@@ -333,14 +334,15 @@ async fn attempt(
     };
     if !failed {
         d.status = DeliveryStatus::Delivered;
-        d.delivered_at = Some(Utc::now());
+        d.delivered_at = Some(state.clock.now());
     } else if !w.enabled {
         d.status = DeliveryStatus::Failed;
         d.last_error
             .get_or_insert_with(|| "webhook disabled".into());
     } else if let Some(delay) = BACKOFF.get(d.attempts as usize - 1) {
         let scaled = delay.mul_f64(state.webhooks.backoff_scale);
-        d.next_attempt_at = Utc::now() + chrono::Duration::from_std(scaled).unwrap_or_default();
+        d.next_attempt_at =
+            state.clock.now() + chrono::Duration::from_std(scaled).unwrap_or_default();
     } else {
         d.status = DeliveryStatus::Failed;
     }
@@ -349,7 +351,7 @@ async fn attempt(
     let failures = webhooks::count_failure(&txn, w.id, failed).await?;
     if failed && failures >= DISABLE_AFTER && webhooks::disable(&txn, w.id).await? {
         let event = Event::webhook_disabled(w, failures);
-        events::record_quietly(&txn, Actor::default(), event).await?;
+        events::record_quietly(&txn, Actor::server(state.clock.now()), event).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -369,6 +371,8 @@ async fn send(
     check_url(&w.url, state.webhooks.allow_private).await?;
     let signer = standardwebhooks::Webhook::new(&w.secret)
         .map_err(|e| format!("bad signing secret: {e}"))?;
+    // The signature's timestamp is for the receiver, who checks it against its own clock (the
+    // Standard Webhooks replay window): it is the real time of sending, never the shifted clock.
     let timestamp = Utc::now().timestamp();
     let signature = signer
         .sign(&d.message_id, timestamp, d.payload.as_bytes())

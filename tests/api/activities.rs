@@ -59,15 +59,24 @@ async fn hours_are_a_quarter_to_24_in_quarter_hours() {
 }
 
 #[actix_web::test]
-async fn activities_cannot_be_in_the_future_or_before_the_project_starts() {
+async fn activities_may_be_one_day_ahead_in_utc_but_not_more_nor_before_the_project_starts() {
     let app = spawn_app().await;
     let w = app.world().await;
+    // Tomorrow in UTC is already today somewhere: every time zone can log its own today.
     let tomorrow = today().succ_opt().unwrap();
     let res = log(
         &app,
         &w,
         &w.staff,
         json!({"occurred_on": tomorrow, "hours": 1, "kind": "execution"}),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = log(
+        &app,
+        &w,
+        &w.staff,
+        json!({"occurred_on": tomorrow.succ_opt().unwrap(), "hours": 1, "kind": "execution"}),
     )
     .await;
     assert_eq!(res.error_fields(), ["occurred_on"]);

@@ -258,6 +258,21 @@ pub async fn spawn_app_via(
 }
 
 impl TestApp {
+    /// Stops this server and starts a new one on the same database, its clock shifted by
+    /// `offset` (`BUYIN_CLOCK_OFFSET`, e.g. `-35d`): how tests build real history. Tokens issued
+    /// by the old server keep their own lifetimes, read on the new clock.
+    pub async fn restart_at(&mut self, offset: &str) {
+        self.server.stop(true).await;
+        let config = test_config(&self._db.url, &[("BUYIN_CLOCK_OFFSET", offset)]);
+        let app = Application::build(&config)
+            .await
+            .expect("the application restarts");
+        self.address = format!("http://127.0.0.1:{}", app.port());
+        self.state = app.state().clone();
+        self.server = app.server_handle();
+        actix_web::rt::spawn(app.into_server());
+    }
+
     pub fn database_url(&self) -> String {
         self._db.url.clone()
     }

@@ -171,7 +171,7 @@ async fn a_key_whose_request_died_unfinished_is_released_after_the_request_deadl
         "/api/v1/orgs",
         json!({"name": "Acme"}).to_string().as_bytes(),
     );
-    buyin::repo::idempotency::claim(&app.db, &principal, "died-1", &hash)
+    buyin::repo::idempotency::claim(&app.db, &principal, "died-1", &hash, app.state.clock.now())
         .await
         .unwrap();
     let in_progress = create_org(&app, &ada, "died-1", json!({"name": "Acme"})).await;

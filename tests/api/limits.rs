@@ -163,6 +163,7 @@ async fn an_account_keeps_at_most_1000_live_sessions_the_oldest_ending_first() {
             &app.db,
             ada.id,
             chrono::Utc::now() + chrono::Duration::days(1),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();

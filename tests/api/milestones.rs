@@ -720,3 +720,94 @@ async fn a_milestone_from_another_project_is_not_found() {
         "planned"
     );
 }
+
+#[actix_web::test]
+async fn only_staff_or_a_write_key_set_change_or_clear_a_staff_owner() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let list = format!("/api/v1/projects/{}/milestones", w.project_id);
+    let one = format!("{list}/{}", w.milestone_id);
+    let consultant = format!("Bearer {}", w.consultant.access_token);
+    // A consultant may create and edit milestones, but not decide who inside owns one.
+    let res = app
+        .post(
+            &list,
+            Some(&w.consultant.access_token),
+            json!({"title": "T", "knowledge_area": "a", "staff_owner_id": w.staff.id}),
+        )
+        .await;
+    res.assert_problem(403, "forbidden");
+    for owner in [json!(null), json!(w.lead.id)] {
+        let body = json!({"staff_owner_id": owner}).to_string();
+        let res = app.patch_any_version(&one, &consultant, body).await;
+        res.assert_problem(403, "forbidden");
+    }
+    // Sending the owner back unchanged is no decision; other fields stay theirs to edit.
+    let body = json!({"staff_owner_id": w.staff.id, "title": "Renamed"}).to_string();
+    let res = app.patch_any_version(&one, &consultant, body).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = app
+        .post(
+            &list,
+            Some(&w.consultant.access_token),
+            json!({"title": "Unowned", "knowledge_area": "a"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    // Staff and a write key may.
+    let body = json!({"staff_owner_id": w.lead.id}).to_string();
+    let staff = format!("Bearer {}", w.staff.access_token);
+    assert_eq!(app.patch_any_version(&one, &staff, body).await.status, 200);
+    let body = json!({"staff_owner_id": null}).to_string();
+    let key = format!("Bearer {}", w.key_write);
+    assert_eq!(app.patch_any_version(&one, &key, body).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_deleted_milestone_is_gone_and_its_external_id_free_again() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let list = format!("/api/v1/projects/{}/milestones", w.project_id);
+    let body = json!({"title": "Dues", "knowledge_area": "dues", "external_source": "ams", "external_id": "M-1"});
+    let m = milestone(&app, &w, &w.lead, body.clone()).await;
+    let one = format!("{list}/{m}");
+    let lead = format!("Bearer {}", w.lead.access_token);
+    let headers = [("if-match", "\"1\""), ("authorization", lead.as_str())];
+    let res = app.raw(Method::DELETE, &one, &headers, "").await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    app.get(&one, Some(&w.lead.access_token))
+        .await
+        .assert_problem(404, "milestone_not_found");
+    let listed = app.get(&list, Some(&w.lead.access_token)).await;
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != json!(m))
+    );
+    let again = app.post(&list, Some(&w.lead.access_token), body).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+}
+
+#[actix_web::test]
+async fn signing_off_checks_the_owners_hands_on_hours_again() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let m = nearly_ready(&app, &w).await;
+    // The world's hour of execution by the owner lets the milestone ask for sign-off…
+    advance_to(&app, &w, &m, &w.staff, 1).await;
+    // …then that entry is corrected away: nobody inside has done it any more.
+    let entry = format!(
+        "/api/v1/projects/{}/activities/{}",
+        w.project_id, w.activity_id
+    );
+    let deleted = app
+        .request(Method::DELETE, &entry, Some(&w.staff.access_token), None)
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    let res = act(&app, &w, &m, &w.staff, "sign_off", None).await;
+    res.assert_problem(409, "milestone_illegal_transition");
+    assert_eq!(res.body["unmet"], json!(["staff_hands_on_hours"]));
+    assert_eq!(res.body["allowed_actions"], json!(["reject"]));
+}

@@ -235,20 +235,43 @@ async fn every_figure_matches_the_hand_computed_values() {
     let s = scenario(&app, &w).await;
     let r = report(&app, s.project, &w.admin, None).await;
 
+    assert_eq!(r["model"], 2);
     assert_eq!(r["as_of"], today().to_string(), "as_of defaults to today");
-    // Stages 3 + 0 + 3 + 5 + 4 = 15 of 25.
-    close(&r["components"]["handoff_progress"], 0.6);
-    // 4 of 5 milestones have an owner.
+    assert_eq!(r["frozen"], false);
+    // Credits: A 3 (staff did 2 h on it), B 0, C 2 (spare never did it), D 5, E 4 = 14 of 25.
+    close(&r["components"]["handoff_progress"], 14.0 / 25.0);
+    // 4 of 5 milestones have an active staff owner.
     close(&r["components"]["ownership_coverage"], 0.8);
-    // Staff 2 + 1 + 1 + 1 + 1 = 6 h of 6 + 8 = 14 h.
-    close(&r["components"]["staff_share"], 6.0 / 14.0);
-    // staff: 4 h of 40 = 0.1; spare: 1 h of 16 = 0.0625; lead has no commitment.
+    // Hands-on in W: staff 2 + 1 + 1, spare 1 = 5 h; consultant 6 h.
+    close(&r["components"]["staff_hands_on_share"], 5.0 / 11.0);
+    // Everyone joined today: staff owed 10/7 h and logged 4 h this week, spare 4/7 h and
+    // logged 1 h; each bucket credits at most what it expected.
+    close(&r["components"]["commitment_adherence"], 1.0);
+    // C is due later, D is handed off; A and B are overdue, E has no due date.
+    close(&r["components"]["on_schedule"], 0.4);
+    // 35 × 0.56 + 10 × 0.8 + 25 × 10/11 + 20 × 1 + 10 × 0.4 = 74.33…
+    assert_eq!(r["score"], 74);
+
+    let signals = &r["signals"];
+    close(&signals["shares"]["staff_share_to_date"], 6.0 / 14.0);
+    close(&signals["shares"]["staff_share_recent"], 5.0 / 13.0);
     close(
-        &r["components"]["commitment_adherence"],
-        (0.1 + 0.0625) / 2.0,
+        &signals["shares"]["staff_hands_on_share_to_date"],
+        5.0 / 11.0,
     );
-    // 100 × (0.4 × 0.6 + 0.15 × 0.8 + 0.25 × (6/14)/0.5 + 0.2 × 0.08125) = 59.05…
-    assert_eq!(r["score"], 59);
+    close(&signals["shares"]["staff_hands_on_share"], 5.0 / 11.0);
+    assert_eq!(
+        signals["shares"]["staff_hands_on_share_previous"],
+        Value::Null
+    );
+    assert_eq!(signals["drifting"], false);
+    assert_eq!(signals["stalled"], false);
+    assert_eq!(signals["days_to_go_live"], Value::Null);
+    assert_eq!(signals["days_to_consultant_exit"], 30);
+    assert_eq!(
+        signals["committed_hours_per_week"],
+        json!({"staff": 14.0, "consultant": 20.0})
+    );
 
     assert_eq!(
         r["milestones"],
@@ -258,21 +281,29 @@ async fn every_figure_matches_the_hand_computed_values() {
     );
     close(&r["hours"]["staff_hours"], 6.0);
     close(&r["hours"]["consultant_hours"], 8.0);
-    let weekly = r["hours"]["weekly"].as_array().unwrap();
-    assert_eq!(weekly.len(), 8);
-    assert_eq!(weekly[7]["week_end"], today().to_string());
-    assert_eq!(weekly[7]["week_start"], ago(6).to_string());
-    assert_eq!(weekly[0]["week_start"], ago(55).to_string());
-    let staff_weeks: Vec<f64> = weekly
-        .iter()
-        .map(|w| w["staff_hours"].as_f64().unwrap())
-        .collect();
-    let consultant_weeks: Vec<f64> = weekly
-        .iter()
-        .map(|w| w["consultant_hours"].as_f64().unwrap())
-        .collect();
-    assert_eq!(staff_weeks, [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 5.0]);
-    assert_eq!(consultant_weeks, [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 6.0]);
+    let windows = r["hours"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 8);
+    assert_eq!(windows[7]["window_end"], today().to_string());
+    assert_eq!(windows[7]["window_start"], ago(6).to_string());
+    assert_eq!(windows[0]["window_start"], ago(55).to_string());
+    let column =
+        |name: &str| -> Vec<f64> { windows.iter().map(|w| w[name].as_f64().unwrap()).collect() };
+    assert_eq!(
+        column("staff_hours"),
+        [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 5.0]
+    );
+    assert_eq!(
+        column("consultant_hours"),
+        [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 6.0]
+    );
+    assert_eq!(
+        column("staff_hands_on_hours"),
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0]
+    );
+    assert_eq!(
+        column("consultant_hands_on_hours"),
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 6.0]
+    );
 
     let members = r["members"].as_array().unwrap();
     let member = |id: uuid::Uuid| {
@@ -283,11 +314,13 @@ async fn every_figure_matches_the_hand_computed_values() {
             .clone()
     };
     let staff = member(w.staff.id);
-    close(&staff["hours_last_28_days"], 4.0);
-    close(&staff["committed_hours_28_days"], 40.0);
-    close(&staff["adherence"], 0.1);
+    close(&staff["hours_in_window"], 4.0);
+    close(&staff["expected_hours"], 10.0 / 7.0);
+    close(&staff["credited_hours"], 10.0 / 7.0);
+    close(&staff["adherence"], 1.0);
+    assert_eq!(staff["away"], false);
     let consultant = member(w.consultant.id);
-    close(&consultant["hours_last_28_days"], 8.0);
+    close(&consultant["hours_in_window"], 8.0);
     assert_eq!(
         consultant["adherence"],
         Value::Null,
@@ -296,9 +329,9 @@ async fn every_figure_matches_the_hand_computed_values() {
     assert_eq!(
         member(w.lead.id)["adherence"],
         Value::Null,
-        "no commitment, no adherence"
+        "nothing expected, no adherence"
     );
-    close(&member(w.spare_member.id)["adherence"], 0.0625);
+    close(&member(w.spare_member.id)["adherence"], 1.0);
 
     assert_eq!(
         r["knowledge_areas"],
@@ -321,28 +354,11 @@ async fn every_figure_matches_the_hand_computed_values() {
         w.spare_member.id.to_string(),
         w.staff.id.to_string(),
     );
-    let actions: Vec<(String, String, String)> = r["next_actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let target = a["milestone_id"]
-                .as_str()
-                .or(a["knowledge_area"].as_str())
-                .unwrap_or("")
-                .to_owned();
-            (
-                a["kind"].as_str().unwrap().to_owned(),
-                a["user_id"].as_str().unwrap().to_owned(),
-                target,
-            )
-        })
-        .collect();
     let expect = |kind: &str, user: &str, target: &str| {
         (kind.to_owned(), user.to_owned(), target.to_owned())
     };
     assert_eq!(
-        actions,
+        actions(&r),
         [
             expect("assign_staff_owner", &lead, &s.b),
             expect("assign_staff_owner", &spare, &s.b),
@@ -353,12 +369,10 @@ async fn every_figure_matches_the_hand_computed_values() {
             expect("hands_on_needed", &spare, &s.c),
             expect("reschedule_before_exit", &lead, &s.c),
             expect("reschedule_before_exit", &spare, &s.c),
-            expect("knowledge_at_risk", &lead, "finance"),
-            expect("knowledge_at_risk", &spare, "finance"),
-            expect("knowledge_at_risk", &lead, "reporting"),
-            expect("knowledge_at_risk", &spare, "reporting"),
-            expect("log_time", &staff_id, ""),
-            expect("log_time", &spare, ""),
+            expect("reschedule_before_exit", &lead, &s.e),
+            expect("reschedule_before_exit", &spare, &s.e),
+            expect("knowledge_at_risk", &lead, "finance,reporting"),
+            expect("knowledge_at_risk", &spare, "finance,reporting"),
         ]
     );
     let sign_off = r["next_actions"]
@@ -370,39 +384,42 @@ async fn every_figure_matches_the_hand_computed_values() {
     assert_eq!(sign_off["days_waiting"], 0);
 }
 
+/// (kind, user, milestone or the areas at risk joined by commas) of each next action.
+fn actions(r: &Value) -> Vec<(String, String, String)> {
+    r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let target = match a["knowledge_areas"].as_array() {
+                Some(areas) => areas
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None => a["milestone_id"].as_str().unwrap_or("").to_owned(),
+            };
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["user_id"].as_str().unwrap().to_owned(),
+                target,
+            )
+        })
+        .collect()
+}
+
 #[actix_web::test]
-async fn as_of_before_any_activity_counts_no_hours() {
+async fn as_of_after_today_or_before_the_project_was_created_is_422() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let s = scenario(&app, &w).await;
-    let r = report(&app, s.project, &w.lead, Some(ago(100))).await;
-    close(&r["components"]["staff_share"], 0.0);
-    close(&r["components"]["commitment_adherence"], 0.0);
-    close(&r["hours"]["staff_hours"], 0.0);
-    close(&r["hours"]["consultant_hours"], 0.0);
-    // Stages and owners are as they are now: 100 × (0.4 × 0.6 + 0.15 × 0.8) = 36.
-    assert_eq!(r["score"], 36);
-    assert_eq!(r["milestones"]["overdue"], 0, "nothing was due yet");
-    // Without hours, only the owner of a handed-off milestone counts towards the bus factor.
-    let bus: Vec<u64> = r["knowledge_areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["bus_factor"].as_u64().unwrap())
-        .collect();
-    assert_eq!(bus, [1, 0, 0]);
-    let hands_on: Vec<&str> = r["next_actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == "hands_on_needed")
-        .map(|a| a["milestone_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        hands_on,
-        [s.a.as_str(), s.c.as_str()],
-        "the staff owner's hours on A had not happened yet"
-    );
+    for day in [ago(1), ahead(1)] {
+        app.get(
+            &format!("/api/v1/projects/{}/readiness?as_of={day}", w.project_id),
+            Some(&w.lead.access_token),
+        )
+        .await
+        .assert_problem(422, "invalid_as_of");
+    }
 }
 
 #[actix_web::test]
@@ -417,8 +434,9 @@ async fn an_empty_project_scores_zero_without_dividing_by_zero() {
     for component in [
         "handoff_progress",
         "ownership_coverage",
-        "staff_share",
+        "staff_hands_on_share",
         "commitment_adherence",
+        "on_schedule",
     ] {
         close(&r["components"][component], 0.0);
     }
@@ -439,7 +457,7 @@ async fn hours_without_commitments_give_zero_adherence_and_no_log_time_action() 
     // The world's project: staff and consultant have no weekly commitment.
     let r = report(&app, w.project_id, &w.lead, None).await;
     close(&r["components"]["commitment_adherence"], 0.0);
-    close(&r["components"]["staff_share"], 1.0);
+    close(&r["components"]["staff_hands_on_share"], 1.0);
     assert!(
         r["next_actions"]
             .as_array()

@@ -48,6 +48,7 @@ impl TestApp {
     /// A user with [`PASSWORD`], a session and tokens, made without hashing anything.
     pub async fn fast_user(&self, name: &str, password_hash: &str) -> TestUser {
         let email = format!("{name}-{}@example.org", Uuid::new_v4().simple());
+        let now = self.state.clock.now();
         let user = users::insert_user(
             &self.db,
             users::NewUser {
@@ -55,18 +56,16 @@ impl TestApp {
                 display_name: name.to_owned(),
                 password_hash: password_hash.to_owned(),
             },
+            now,
         )
         .await
         .unwrap();
-        let session = sessions::insert_session(
-            &self.db,
-            user.id,
-            chrono::Utc::now() + chrono::Duration::days(1),
-        )
-        .await
-        .unwrap();
+        let session =
+            sessions::insert_session(&self.db, user.id, now + chrono::Duration::days(1), now)
+                .await
+                .unwrap();
         let (refresh_token, hash) = buyin::service::tokens::new_refresh_token();
-        sessions::insert_refresh_token(&self.db, session.id, hash)
+        sessions::insert_refresh_token(&self.db, session.id, hash, now)
             .await
             .unwrap();
         TestUser {

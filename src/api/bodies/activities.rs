@@ -14,7 +14,8 @@ use crate::domain::{
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogActivity {
-    /// Not in the future, not before the project's `start_date`.
+    /// At most one day after today (UTC), so every time zone can log its own today; not before
+    /// the project's `start_date`.
     #[serde(deserialize_with = "crate::domain::day::required")]
     pub occurred_on: NaiveDate,
     /// 0.25 to 24, in quarter hours.

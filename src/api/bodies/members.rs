@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::nullable;
 use crate::domain::{
     Checks, FieldError, ProjectRole,
+    away::{Away, AwayPeriod},
     member::{NewParticipant, Participant, ParticipantPatch, RESPONSIBILITY},
     text::{self, optional_patch, optional_text},
 };
@@ -72,6 +73,13 @@ pub struct UpdateProjectMember {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub responsibility: Option<Option<String>>,
+    /// Replaces every away period (leave, illness): days inclusive, `until` null while the
+    /// return is open; `from ≤ until`, no overlaps, at most 60. The member may send this field
+    /// alone for themself, with periods from today on; a staff lead or an organisation admin
+    /// may record any (no one excuses their own past: 403). Periods already recorded may be
+    /// sent back unchanged. Away days are left out of commitment, and the member's next
+    /// actions go to the staff leads meanwhile.
+    pub away: Option<Vec<AwayPeriod>>,
 }
 
 impl TryFrom<UpdateProjectMember> for ParticipantPatch {
@@ -84,6 +92,7 @@ impl TryFrom<UpdateProjectMember> for ParticipantPatch {
             is_lead: b.is_lead,
             weekly_quarter_hours: checks.patch(b.weekly_hours.map(text::weekly_quarter_hours)),
             responsibility: checks.patch(responsibility),
+            away: checks.patch(b.away.map(Away::parse)),
         };
         checks.finish(patch)
     }

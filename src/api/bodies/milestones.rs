@@ -22,7 +22,9 @@ pub struct CreateMilestone {
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub due_date: Option<NaiveDate>,
-    /// An active staff member of the project: the person who will own this knowledge.
+    /// An active staff member of the project: the person who will own this knowledge. Who
+    /// owns knowledge is the organisation's decision: only staff or a write key may set it
+    /// (403 for a consultant).
     pub staff_owner_id: Option<Uuid>,
     /// An active consultant of the project.
     pub consultant_id: Option<Uuid>,
@@ -67,7 +69,8 @@ pub struct UpdateMilestone {
     #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<Option<NaiveDate>>,
     /// Reassigning the owner of a milestone in `ready_for_signoff` sends it back to
-    /// `reverse_shadowing`: the new owner has not done it yet.
+    /// `reverse_shadowing`: the new owner has not done it yet. Only staff or a write key may
+    /// set, change or clear it (403 for a consultant; sending the current owner is no change).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub staff_owner_id: Option<Option<Uuid>>,

@@ -1,22 +1,29 @@
-//! The readiness report (DESIGN.md, "Readiness report"): how close the staff are to running
-//! the system alone, and the next action for each person. [`load`] reads the inputs with
-//! aggregate queries (`repo::readiness`), so the cost does not grow with the number of
-//! activities; [`compute::compute`] turns them into the report without touching the database.
+//! The readiness report, model 2 (DESIGN.md, "Readiness report, model 2"): how close the staff
+//! are to running the system alone, read as the project stood at the end of one day, and the
+//! next action for each person. [`load`] reads that state from the history tables and the
+//! ledger with aggregate queries (`repo::readiness`, `repo::history`), so the cost grows with
+//! milestones, people and versions, never with the number of activities;
+//! [`compute::compute`] turns it into the report without touching the database.
 
 pub mod compute;
 mod model;
 
-use chrono::{NaiveDate, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use self::compute::{CHART_DAYS, Inputs, Member, WINDOW_DAYS, days_before};
+use self::compute::{
+    HISTORY_DAYS, Inputs, MilestoneAt, Participant, RECENT_DAYS, Terms, WINDOW_DAYS, days_before,
+};
 pub use self::model::*;
 use super::{AppState, access::project_access, auth::Caller};
 use crate::{
+    domain::{FieldError, ProjectStatus, Stage, away::Away},
     entity::project,
     error::ApiError,
-    repo::{project_members, readiness as agg},
+    repo::{history, readiness as agg},
 };
 
 pub async fn report(
@@ -26,38 +33,154 @@ pub async fn report(
     as_of: Option<NaiveDate>,
 ) -> Result<ReadinessReport, ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
-    let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let today = caller.today();
+    let as_of = as_of.unwrap_or(today);
+    let created = access.project.created_at.date_naive();
+    if as_of > today || as_of < created {
+        return Err(ApiError::Unprocessable {
+            code: "invalid_as_of",
+            error: FieldError::new(
+                "as_of",
+                format!(
+                    "must be a day from the project's creation ({created}) to today ({today}), UTC"
+                ),
+            ),
+        });
+    }
     let inputs = load(&state.db, &access.project, as_of).await?;
     Ok(compute::compute(&inputs))
 }
 
-/// Everything the report reads for `project` on `as_of`, on one connection.
+/// The instant that ends `day` (UTC): the state "at the end of the day" is what began before it.
+pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt()
+        .unwrap_or(day)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+}
+
+/// Everything the report reads for `project` as it stood at the end of `as_of`. A project closed
+/// by then is read on the day it closed (`frozen`), and reported for `as_of`.
 pub async fn load(
     db: &impl ConnectionTrait,
     project: &project::Model,
     as_of: NaiveDate,
 ) -> Result<Inputs, ApiError> {
+    let versions = history::project_until(db, project.id, end_of(as_of)).await?;
+    let closed_on = closing_day(&versions);
+    let day = closed_on.unwrap_or(as_of);
+    let mut inputs = load_day(db, project, day).await?;
+    inputs.as_of = as_of;
+    inputs.frozen = closed_on.is_some();
+    Ok(inputs)
+}
+
+/// The day the project entered `closed`, when it is closed at the end of the versions.
+fn closing_day(versions: &[crate::entity::project_version::Model]) -> Option<NaiveDate> {
+    let open = versions
+        .iter()
+        .rposition(|v| v.status != ProjectStatus::Closed);
+    match versions.last() {
+        Some(last) if last.status == ProjectStatus::Closed => {
+            let first_closed = open.map_or(0, |i| i + 1);
+            Some(versions[first_closed].valid_from.date_naive())
+        }
+        _ => None,
+    }
+}
+
+async fn load_day(
+    db: &impl ConnectionTrait,
+    project: &project::Model,
+    d: NaiveDate,
+) -> Result<Inputs, ApiError> {
     let id = project.id;
-    let members = project_members::list_active(db, id)
-        .await?
-        .into_iter()
-        .map(|(m, u)| Member {
-            user_id: u.id,
-            display_name: u.display_name,
-            role: m.role,
-            is_lead: m.is_lead,
-            weekly_quarter_hours: m.weekly_quarter_hours,
-        })
-        .collect();
+    let end = end_of(d);
+    let state = history::project_until(db, id, end).await?;
+    let state = state.last();
+    let window_start = days_before(d, WINDOW_DAYS - 1);
     Ok(Inputs {
         project_id: id,
-        as_of,
-        consultant_exit_date: project.consultant_exit_date,
-        milestones: agg::milestones(db, id).await?,
-        members,
-        by_party: agg::hours_by_party(db, id, as_of).await?,
-        by_day: agg::hours_by_day(db, id, days_before(as_of, CHART_DAYS - 1), as_of).await?,
-        by_user: agg::hours_by_user(db, id, days_before(as_of, WINDOW_DAYS - 1), as_of).await?,
-        work: agg::milestone_work(db, id, as_of).await?,
+        as_of: d,
+        frozen: false,
+        start_date: state.and_then(|s| s.start_date),
+        go_live_date: state.and_then(|s| s.go_live_date),
+        consultant_exit_date: state.and_then(|s| s.consultant_exit_date),
+        milestones: milestones_at(db, id, end).await?,
+        participants: participants_at(db, id, end).await?,
+        to_date: agg::hours_to_date(db, id, d).await?,
+        by_day: agg::hours_by_day(db, id, days_before(d, HISTORY_DAYS - 1), d).await?,
+        by_user_day: agg::hours_by_user_and_day(db, id, window_start, d).await?,
+        work: agg::milestone_work(db, id, None, d).await?,
+        recent_work: agg::milestone_work(db, id, Some(days_before(d, RECENT_DAYS - 1)), d).await?,
     })
+}
+
+/// The milestones that existed at `end`, with their fields and stage then.
+async fn milestones_at(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    end: DateTime<Utc>,
+) -> Result<Vec<MilestoneAt>, ApiError> {
+    let existing: HashMap<Uuid, bool> = agg::milestone_lives(db, project_id, end)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.deleted_at.is_none_or(|at| at >= end)))
+        .collect();
+    let mut stages: HashMap<Uuid, (Stage, NaiveDate)> = HashMap::new();
+    for step in agg::stage_steps(db, project_id, end).await? {
+        stages.insert(
+            step.milestone_id,
+            (step.to_stage, step.occurred_at.date_naive()),
+        );
+    }
+    Ok(history::milestones_at(db, project_id, end)
+        .await?
+        .into_iter()
+        .filter(|v| existing.get(&v.milestone_id).copied().unwrap_or(false))
+        .map(|v| {
+            let stage = stages.get(&v.milestone_id).copied();
+            MilestoneAt {
+                id: v.milestone_id,
+                title: v.title,
+                knowledge_area: v.knowledge_area,
+                stage: stage.map_or(Stage::Planned, |(s, _)| s),
+                stage_since: stage.map(|(_, since)| since),
+                due_date: v.due_date,
+                staff_owner_id: v.staff_owner_id,
+            }
+        })
+        .collect())
+}
+
+/// Every participation joined before `end`, with its terms over time.
+async fn participants_at(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    end: DateTime<Utc>,
+) -> Result<Vec<Participant>, ApiError> {
+    let mut terms: HashMap<Uuid, Vec<Terms>> = HashMap::new();
+    for v in history::participations_until(db, project_id, end).await? {
+        terms.entry(v.participation_id).or_default().push(Terms {
+            from: v.valid_from.date_naive(),
+            is_lead: v.is_lead,
+            weekly_quarter_hours: v.weekly_quarter_hours,
+            away: Away::from_stored(&v.away),
+        });
+    }
+    Ok(agg::participations(db, project_id, end)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            Some(Participant {
+                terms: terms.remove(&p.id)?,
+                user_id: p.user_id,
+                display_name: p.display_name,
+                role: p.role,
+                joined_on: p.joined_at.date_naive(),
+                left_on: p.left_at.map(|at| at.date_naive()),
+            })
+        })
+        .collect())
 }

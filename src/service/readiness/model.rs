@@ -1,5 +1,6 @@
-//! The readiness report as clients read it (DESIGN.md, "Readiness report"): the response *is*
-//! this read model, so it keeps its schema here, beside the computation that fills it.
+//! The readiness report as clients read it (DESIGN.md, "Readiness report, model 2"): the
+//! response *is* this read model, so it keeps its schema here, beside the computation that
+//! fills it. Figures are computed exactly and reported unrounded; only `score` is rounded.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -8,15 +9,27 @@ use uuid::Uuid;
 
 use crate::domain::{ProjectRole, ladder::Blocker};
 
+/// The report's model: 2 since model 1 was replaced (see CHANGELOG.md).
+pub const MODEL: u8 = 2;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReadinessReport {
+    /// Which scoring model computed this report: always 2.
+    #[schema(example = 2)]
+    pub model: u8,
     pub project_id: Uuid,
+    /// The day the report is for: everything is read as it stood at the end of it (UTC).
     pub as_of: NaiveDate,
-    /// round(100 × (0.40 × handoff_progress + 0.15 × ownership_coverage
-    /// + 0.25 × min(1, staff_share / 0.5) + 0.20 × commitment_adherence)), halves up.
+    /// True when the project was closed on `as_of`: the figures are those of the day it closed
+    /// (a finished project does not decay).
+    pub frozen: bool,
+    /// round(100 × (0.35 × handoff_progress + 0.10 × ownership_coverage
+    /// + 0.25 × min(1, staff_hands_on_share / 0.5) + 0.20 × commitment_adherence
+    /// + 0.10 × on_schedule)), computed from the exact components, halves rounding up.
     #[schema(example = 62)]
     pub score: u32,
     pub components: Components,
+    pub signals: Signals,
     pub milestones: MilestoneCounts,
     pub hours: Hours,
     pub members: Vec<MemberCommitment>,
@@ -26,18 +39,66 @@ pub struct ReadinessReport {
     pub next_actions: Vec<NextAction>,
 }
 
-/// The four components of the score, unrounded, each 0 to 1.
+/// The five components of the score, each 0 to 1, unrounded. W is the 28 days ending on
+/// `as_of`; hands-on hours are `execution` + `testing`; an *active staff owner* is a
+/// milestone's staff owner who is an active staff member on `as_of`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Components {
-    /// Mean over milestones of stage index / 5 (0 without milestones).
+    /// Mean over milestones of credit / 5 (0 without milestones). Credit is the stage index
+    /// (planned 0 … handed_off 5), but at most 2 without an active staff owner, and 2 at
+    /// reverse_shadowing or later while the active staff owner has under 1 hands-on hour on it.
     pub handoff_progress: f64,
-    /// Share of milestones with a staff owner (0 without milestones).
+    /// Share of milestones with an active staff owner (0 without milestones).
     pub ownership_coverage: f64,
-    /// Staff hours / all hours logged up to `as_of` (0 without hours).
-    pub staff_share: f64,
-    /// Mean over active staff with a weekly commitment of min(1, hours in the 28 days ending
-    /// `as_of` / (4 × weekly hours)); 0 when nobody has a commitment.
+    /// Staff hands-on hours / all hands-on hours in W, by the party stored on each activity
+    /// (0 when W has none).
+    pub staff_hands_on_share: f64,
+    /// Σ credited / Σ expected over staff active in W and W's four 7-day buckets: expected =
+    /// the weekly hours / 7 of each day they were active staff, not away and not before the
+    /// project's start; credited = min(hours logged in the bucket, expected). 0 when nothing
+    /// was expected.
     pub commitment_adherence: f64,
+    /// Share of milestones handed off or with a due date not before `as_of` (0 without
+    /// milestones; a milestone without a due date is not on schedule).
+    pub on_schedule: f64,
+}
+
+/// Staff shares of the hours (each 0 to 1; 0 when there are no hours, unless said otherwise).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Shares {
+    /// All kinds, up to `as_of`.
+    pub staff_share_to_date: f64,
+    /// All kinds, in W.
+    pub staff_share_recent: f64,
+    /// Hands-on, up to `as_of`.
+    pub staff_hands_on_share_to_date: f64,
+    /// Hands-on, in W (the score's component).
+    pub staff_hands_on_share: f64,
+    /// Hands-on, in the 28 days before W; null when they have no hands-on hours.
+    pub staff_hands_on_share_previous: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommittedHours {
+    pub staff: f64,
+    pub consultant: f64,
+}
+
+/// Signals beside the score (not in it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Signals {
+    pub shares: Shares,
+    /// The previous 28 days had hands-on hours and `staff_hands_on_share` fell more than 0.15
+    /// below `staff_hands_on_share_previous`: the staff are handing the work back.
+    pub drifting: bool,
+    /// Some activity happened before the last 14 days and none within them.
+    pub stalled: bool,
+    /// The go-live date as it stood on `as_of`, minus `as_of` (negative once passed).
+    pub days_to_go_live: Option<i64>,
+    /// The consultant exit date as it stood on `as_of`, minus `as_of`.
+    pub days_to_consultant_exit: Option<i64>,
+    /// Weekly hours promised by the members active on `as_of`, away or not.
+    pub committed_hours_per_week: CommittedHours,
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -56,16 +117,19 @@ pub struct MilestoneCounts {
     pub by_stage: StageCounts,
     /// Due before `as_of` and not handed off.
     pub overdue: u32,
-    /// Without a staff owner.
+    /// Without an active staff owner.
     pub unowned: u32,
 }
 
+/// One of the eight 7-day windows ending on `as_of`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WeekHours {
-    pub week_start: NaiveDate,
-    pub week_end: NaiveDate,
+pub struct WindowHours {
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
     pub staff_hours: f64,
     pub consultant_hours: f64,
+    pub staff_hands_on_hours: f64,
+    pub consultant_hands_on_hours: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,10 +137,11 @@ pub struct Hours {
     /// Up to and including `as_of`.
     pub staff_hours: f64,
     pub consultant_hours: f64,
-    /// The 8 weeks ending on `as_of`, oldest first.
-    pub weekly: Vec<WeekHours>,
+    /// The eight 7-day windows ending on `as_of`, oldest first.
+    pub windows: Vec<WindowHours>,
 }
 
+/// A member active on `as_of`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberCommitment {
     pub user_id: Uuid,
@@ -84,23 +149,30 @@ pub struct MemberCommitment {
     pub role: ProjectRole,
     pub is_lead: bool,
     pub weekly_hours: f64,
-    /// Hours logged in the 28 days ending on `as_of`.
-    pub hours_last_28_days: f64,
-    /// 4 × weekly hours.
-    pub committed_hours_28_days: f64,
-    /// min(1, logged / committed) for staff with a commitment; null otherwise.
+    /// Inside an away period on `as_of`.
+    pub away: bool,
+    /// Hours of any kind logged in W.
+    pub hours_in_window: f64,
+    /// What W expected of them (see `commitment_adherence`); 0 for consultants.
+    pub expected_hours: f64,
+    /// What counts of their hours against it, bucket by bucket.
+    pub credited_hours: f64,
+    /// credited / expected; null when nothing was expected, and for consultants.
     pub adherence: Option<f64>,
 }
 
+/// A knowledge area (names compared trimmed, whitespace collapsed, ignoring case; shown in the
+/// most frequent trimmed spelling).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AreaFigures {
     pub knowledge_area: String,
     pub milestones: u32,
     pub handed_off: u32,
+    /// Hours logged on the area's milestones up to `as_of`.
     pub staff_hours: f64,
     pub consultant_hours: f64,
-    /// Distinct active staff who own a handed-off milestone here or logged execution/testing
-    /// hours on one of its milestones.
+    /// Distinct staff active on `as_of` who are the active staff owner of a handed-off
+    /// milestone here or logged at least 1 hands-on hour on its milestones.
     pub bus_factor: u32,
 }
 
@@ -114,6 +186,9 @@ pub enum NextActionKind {
     RescheduleBeforeExit,
     KnowledgeAtRisk,
     LogTime,
+    StepBack,
+    ProjectStalled,
+    OwnerAway,
 }
 
 /// "What's our next action?" — one item per person it is for.
@@ -124,9 +199,15 @@ pub struct NextAction {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub milestone_id: Option<Uuid>,
+    /// For `knowledge_at_risk`: every area whose bus factor is at most 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
-    pub knowledge_area: Option<String>,
+    pub knowledge_areas: Option<Vec<String>>,
+    /// Set when the item was meant for this member, who is away on `as_of` or no longer an
+    /// active member: it went to each staff lead instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub on_behalf_of: Option<Uuid>,
     pub detail: String,
     /// For `sign_off`: days since the milestone entered `ready_for_signoff`.
     #[serde(skip_serializing_if = "Option::is_none")]

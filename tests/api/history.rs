@@ -1,0 +1,317 @@
+//! The state on a day (DESIGN.md, "The state on a day", "One clock"): a report for an earlier
+//! day is what was answered on that day, however stages, owners, memberships, away periods and
+//! due dates changed since. The history is real: the server starts in the past and is restarted
+//! later on the same database (`BUYIN_CLOCK_OFFSET`).
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{PASSWORD, TestApp, TestUser, spawn_app_with};
+
+fn day(offset_days: i64) -> NaiveDate {
+    (Utc::now() + Duration::days(offset_days)).date_naive()
+}
+
+/// A new access token on the restarted server's clock.
+async fn relogin(app: &TestApp, user: &mut TestUser) {
+    let login = app.login(&user.email, PASSWORD).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
+}
+
+async fn send(app: &TestApp, method: &str, path: &str, by: &TestUser, body: Value) -> Value {
+    let res = match method {
+        "POST" => app.post(path, Some(&by.access_token), body).await,
+        "PATCH" => {
+            let auth = format!("Bearer {}", by.access_token);
+            app.patch_any_version(path, &auth, body.to_string()).await
+        }
+        "DELETE" => {
+            let auth = format!("Bearer {}", by.access_token);
+            let headers = [("if-match", "*"), ("authorization", auth.as_str())];
+            app.raw(actix_web::http::Method::DELETE, path, &headers, "")
+                .await
+        }
+        _ => unreachable!(),
+    };
+    assert!(res.status < 300, "{method} {path}: {}", res.body);
+    res.body
+}
+
+async fn report(app: &TestApp, project: Uuid, by: &TestUser, as_of: Option<NaiveDate>) -> Value {
+    let path = match as_of {
+        Some(d) => format!("/api/v1/projects/{project}/readiness?as_of={d}"),
+        None => format!("/api/v1/projects/{project}/readiness"),
+    };
+    let res = app.get(&path, Some(&by.access_token)).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.body
+}
+
+#[actix_web::test]
+async fn a_report_for_an_earlier_day_is_what_was_answered_on_that_day() {
+    // Day 1: forty days ago.
+    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-40d")], |_| {}).await;
+    let mut lead = app.user("lead").await;
+    let mut staff = app.user("staff").await;
+    let mut consultant = app.user("consultant").await;
+    let org = app.create_org(&lead, "Association").await;
+    app.add_org_member(&lead, org, &staff, "member").await;
+    let project = app
+        .create_project(
+            &lead,
+            org,
+            json!({"name": "AMS", "consultant_exit_date": day(-10)}),
+        )
+        .await;
+    let p = format!("/api/v1/projects/{project}");
+    send(
+        &app,
+        "POST",
+        &format!("{p}/members"),
+        &lead,
+        json!({"user_id": staff.id, "role": "staff", "weekly_hours": 10}),
+    )
+    .await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/members"),
+        &lead,
+        json!({"user_id": consultant.id, "role": "consultant", "weekly_hours": 20}),
+    )
+    .await;
+    let dues = send(&app, "POST", &format!("{p}/milestones"), &lead,
+        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": staff.id, "due_date": day(-20)})).await["id"]
+        .as_str().unwrap().to_owned();
+    let events = send(
+        &app,
+        "POST",
+        &format!("{p}/milestones"),
+        &lead,
+        json!({"title": "Events", "knowledge_area": "Events", "due_date": day(-25)}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        send(
+            &app,
+            "POST",
+            &format!("{p}/milestones/{dues}/transitions"),
+            &consultant,
+            json!({"action": "advance"}),
+        )
+        .await;
+    }
+    send(
+        &app,
+        "POST",
+        &format!("{p}/activities"),
+        &staff,
+        json!({"occurred_on": day(-40), "hours": 3, "kind": "execution", "milestone_id": dues}),
+    )
+    .await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/activities"),
+        &consultant,
+        json!({"occurred_on": day(-40), "hours": 2, "kind": "execution", "milestone_id": events}),
+    )
+    .await;
+    let day1 = report(&app, project, &lead, None).await;
+    assert_eq!(day1["as_of"], json!(day(-40)));
+    assert_eq!(day1["milestones"]["by_stage"]["reverse_shadowing"], 1);
+
+    // Day 2, ten days later: the owner moves, a due date moves, the staff member goes on leave
+    // and cuts their commitment, the consultant leaves, a milestone is deleted, another added.
+    app.restart_at("-30d").await;
+    for user in [&mut lead, &mut staff, &mut consultant] {
+        relogin(&app, user).await;
+    }
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/milestones/{dues}"),
+        &lead,
+        json!({"staff_owner_id": lead.id, "due_date": day(-5)}),
+    )
+    .await;
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", staff.id),
+        &lead,
+        json!({"weekly_hours": 4, "away": [{"from": day(-31), "until": day(-25)}]}),
+    )
+    .await;
+    send(
+        &app,
+        "DELETE",
+        &format!("{p}/members/{}", consultant.id),
+        &lead,
+        json!(null),
+    )
+    .await;
+    send(
+        &app,
+        "DELETE",
+        &format!("{p}/milestones/{events}"),
+        &lead,
+        json!(null),
+    )
+    .await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/milestones"),
+        &lead,
+        json!({"title": "Reports", "knowledge_area": "reports ", "staff_owner_id": staff.id}),
+    )
+    .await;
+    send(
+        &app,
+        "PATCH",
+        &p,
+        &lead,
+        json!({"consultant_exit_date": day(30), "go_live_date": day(20)}),
+    )
+    .await;
+    let day2 = report(&app, project, &lead, None).await;
+    assert_ne!(day2, day1);
+    assert_eq!(
+        day2["milestones"]["total"], 2,
+        "Events is gone, Reports is new"
+    );
+
+    // Today: more changes still, then both days read back exactly as they were answered.
+    app.restart_at("0").await;
+    relogin(&app, &mut lead).await;
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/milestones/{dues}"),
+        &lead,
+        json!({"staff_owner_id": null, "due_date": day(40), "knowledge_area": "Finance"}),
+    )
+    .await;
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", staff.id),
+        &lead,
+        json!({"weekly_hours": 20, "is_lead": true, "away": []}),
+    )
+    .await;
+    send(
+        &app,
+        "PATCH",
+        &p,
+        &lead,
+        json!({"consultant_exit_date": null}),
+    )
+    .await;
+    assert_eq!(report(&app, project, &lead, Some(day(-40))).await, day1);
+    assert_eq!(report(&app, project, &lead, Some(day(-30))).await, day2);
+    assert_ne!(report(&app, project, &lead, None).await, day2);
+}
+
+#[actix_web::test]
+async fn leave_a_lead_records_afterwards_excuses_the_days_it_covers_from_then_on() {
+    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-14d")], |_| {}).await;
+    let mut lead = app.user("lead").await;
+    let mut staff = app.user("staff").await;
+    let org = app.create_org(&lead, "Association").await;
+    app.add_org_member(&lead, org, &staff, "member").await;
+    let project = app.create_project(&lead, org, json!({"name": "AMS"})).await;
+    let p = format!("/api/v1/projects/{project}");
+    send(
+        &app,
+        "POST",
+        &format!("{p}/members"),
+        &lead,
+        json!({"user_id": staff.id, "role": "staff", "weekly_hours": 7}),
+    )
+    .await;
+    app.restart_at("0").await;
+    for user in [&mut lead, &mut staff] {
+        relogin(&app, user).await;
+    }
+    // Nothing logged for two weeks: 14 days of 1 h expected, nothing credited.
+    let before = report(&app, project, &lead, Some(day(-1))).await;
+    assert_eq!(before["components"]["commitment_adherence"], 0.0);
+    let owed = |r: &Value| {
+        r["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == json!(staff.id))
+            .unwrap()["expected_hours"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(owed(&before), 14.0);
+    // A member cannot excuse their own past…
+    let own = format!("Bearer {}", staff.access_token);
+    let res = app
+        .patch_any_version(
+            &format!("{p}/members/{}", staff.id),
+            &own,
+            json!({"away": [{"from": day(-14), "until": day(-8)}]}).to_string(),
+        )
+        .await;
+    res.assert_problem(403, "forbidden");
+    // …but may announce leave from today on, and nothing else of their participation.
+    let res = app
+        .patch_any_version(
+            &format!("{p}/members/{}", staff.id),
+            &own,
+            json!({"away": [{"from": day(0), "until": null}]}).to_string(),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["away"], json!([{"from": day(0), "until": null}]));
+    let res = app
+        .patch_any_version(
+            &format!("{p}/members/{}", staff.id),
+            &own,
+            json!({"weekly_hours": 1}).to_string(),
+        )
+        .await;
+    res.assert_problem(403, "forbidden");
+    // Overlapping or backwards periods are refused.
+    let res = app
+        .patch_any_version(
+            &format!("{p}/members/{}", staff.id),
+            &own,
+            json!({"away": [{"from": day(2), "until": day(1)}]}).to_string(),
+        )
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["away[0].until"]);
+    // The lead records the first week as leave. Reports from today on excuse the days it
+    // covers (today's also excuses today: the open period); yesterday's report, read now, is
+    // still what it was (the past is not rewritten).
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", staff.id),
+        &lead,
+        json!({"away": [{"from": day(-14), "until": day(-8)}, {"from": day(0), "until": null}]}),
+    )
+    .await;
+    assert_eq!(report(&app, project, &lead, Some(day(-1))).await, before);
+    let today = report(&app, project, &lead, None).await;
+    assert_eq!(owed(&today), 7.0);
+    let member = today["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == json!(staff.id))
+        .unwrap()
+        .clone();
+    assert_eq!(member["away"], true);
+}
