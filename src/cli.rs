@@ -108,6 +108,10 @@ pub fn run() -> ExitCode {
                 }
                 println!("Project: {project}");
                 println!("Readiness: GET /api/v1/projects/{project}/readiness");
+                println!("Days worth reading it on (?as_of=):");
+                for (day, why) in demo::dates_worth_looking_at(state.clock.today()) {
+                    println!("  {day}  {why}");
+                }
                 Ok(())
             }
             _ => {

@@ -84,9 +84,28 @@ fn ahead(today: NaiveDate, days: u64) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// Loads the demo (unless present) and returns the project id.
+/// The story's length: ten weeks, ending today.
+const STORY_DAYS: i64 = 70;
+
+/// Days of the story worth reading the report on, with why.
+pub fn dates_worth_looking_at(today: NaiveDate) -> [(NaiveDate, &'static str); 3] {
+    let day = |d: i64| ago(today, (STORY_DAYS - d) as u64);
+    [
+        (day(20), "week 3: the staff start strong"),
+        (
+            day(55),
+            "week 8: the consultants have taken over (drifting)",
+        ),
+        (today, "today: the staff have recovered"),
+    ]
+}
+
+/// Loads the demo (unless present) and returns the project id. The story is played through
+/// the clock: every step happens on its own day of the last ten weeks (each caller acts at
+/// that day's instant), so the history and every past report are real.
 pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
-    let today = state.clock.today();
+    let now = state.clock.now();
+    let today = now.date_naive();
     let dana = person(state, LOGINS[0]).await?;
     if org_repo::slug_exists(&state.db, DEMO_SLUG).await? {
         let (rows, _) = projects::list(
@@ -108,10 +127,14 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     let sam = person(state, LOGINS[1]).await?;
     let chris = person(state, LOGINS[2]).await?;
     let pat = person(state, LOGINS[3]).await?;
+    // Day `d` of the story (0 = ten weeks ago, STORY_DAYS = now), and who acts on it.
+    let on = |d: i64| now - chrono::Duration::days(STORY_DAYS - d);
+    let date = |d: i64| on(d).date_naive();
+    let at = |who: &Caller, d: i64| who.at(on(d));
 
     let org = orgs::create(
         state,
-        &dana,
+        &at(&dana, 0),
         NewOrg {
             name: "Demo Association".into(),
             slug: Some(DEMO_SLUG.into()),
@@ -123,7 +146,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     // Sam joins as staff: Dana invites him, and he accepts.
     let invitation = orgs::invite(
         state,
-        &dana,
+        &at(&dana, 0),
         org.id,
         Invitation {
             invitee: Invitee::User(uid(&sam)),
@@ -133,14 +156,14 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     .await?
     .commit(None)
     .await?;
-    orgs::accept_invitation(state, &sam, invitation.id)
+    orgs::accept_invitation(state, &at(&sam, 0), invitation.id)
         .await?
         .commit(None)
         .await?;
 
     let project = projects::create(
         state,
-        &dana,
+        &at(&dana, 0),
         org.id,
         NewProject {
             name: "Move to NewAMS".into(),
@@ -149,7 +172,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             ),
             system_name: Some("NewAMS".into()),
             status: ProjectStatus::InProgress,
-            start_date: Some(ago(today, 70)),
+            start_date: Some(date(0)),
             go_live_date: Some(ahead(today, 40)),
             consultant_exit_date: Some(ahead(today, 70)),
             ..NewProject::default()
@@ -166,53 +189,43 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         weekly_quarter_hours: 4 * i32::from(hours),
         responsibility: Some(responsibility.into()),
     };
-    members::add(
-        state,
-        &dana,
-        p,
-        add(uid(&sam), ProjectRole::Staff, 8, "Membership and renewals"),
-    )
-    .await?
-    .commit(None)
-    .await?;
-    members::add(
-        state,
-        &dana,
-        p,
-        add(
+    let joins = [
+        (uid(&sam), ProjectRole::Staff, 8, "Membership and renewals"),
+        (
             uid(&chris),
             ProjectRole::Consultant,
             24,
             "NewAMS configuration",
         ),
-    )
-    .await?
-    .commit(None)
-    .await?;
-    members::add(
-        state,
-        &dana,
-        p,
-        add(
+        (
             uid(&pat),
             ProjectRole::Consultant,
             16,
             "Events and finance modules",
         ),
-    )
-    .await?
-    .commit(None)
-    .await?;
-    members::update(
-        state,
-        &dana,
-        p,
+    ];
+    for (user, role, hours, responsibility) in joins {
+        members::add(
+            state,
+            &at(&dana, 0),
+            p,
+            add(user, role, hours, responsibility),
+        )
+        .await?
+        .commit(None)
+        .await?;
+    }
+    let commit_hours = |who: Uuid, patch: ParticipantPatch, d: i64| {
+        let dana = at(&dana, d);
+        async move { members::update(state, &dana, p, who, &IfMatch::Any, patch).await }
+    };
+    commit_hours(
         uid(&dana),
-        &IfMatch::Any,
         ParticipantPatch {
             weekly_quarter_hours: Some(24),
             ..Default::default()
         },
+        0,
     )
     .await?;
 
@@ -238,7 +251,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         },
         Plan {
             title: "Configure renewal reminder emails",
-            area: "membership renewals",
+            area: "Membership Renewals",
             owner: Some(&sam),
             consultant: Some(&chris),
             due: Some(ahead(today, 10)),
@@ -281,7 +294,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             area: "data conversion",
             owner: None,
             consultant: Some(&chris),
-            due: Some(ahead(today, 80)),
+            due: None,
             criteria: &["Member counts reconcile", "Payment history spot-checked"],
         },
         Plan {
@@ -297,7 +310,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     for plan in &plans {
         let view = milestones::create(
             state,
-            &dana,
+            &at(&dana, 0),
             p,
             NewMilestone {
                 title: plan.title.into(),
@@ -318,17 +331,17 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
         ));
     }
 
-    // Ten weeks of the ledger: consultants front-loaded, staff growing into it.
-    let log = |user: &Caller, day: u64, hours: f64, kind, milestone: Option<usize>| {
+    // Each entry is logged on the day it happened.
+    let log = |user: &Caller, d: i64, hours: f64, kind, milestone: Option<usize>| {
         let input = Entry {
-            occurred_on: ago(today, day),
+            occurred_on: date(d),
             quarter_hours: (hours * 4.0) as i32,
             kind,
             milestone_id: milestone.map(|i| ids[i].0),
             note: None,
             user_id: None,
         };
-        let user = user.clone();
+        let user = at(user, d);
         async move {
             activities::log(state, &user, p, input)
                 .await?
@@ -336,44 +349,19 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
                 .await
         }
     };
-    use ActivityKind::{Execution, Planning, Shadowing, Testing, Training};
-    for week in 0..10u64 {
-        let day = 68 - week * 7;
-        log(
-            &chris,
-            day,
-            8.0,
-            Execution,
-            Some(if week < 5 { 0 } else { 4 }),
-        )
-        .await?;
-        log(&chris, day - 1, 6.0, Training, None).await?;
-        log(&pat, day - 2, 6.0, Execution, Some(2)).await?;
-        log(&pat, day - 3, 3.0, Planning, None).await?;
-        if week >= 3 {
-            log(&sam, day - 1, 3.0, Shadowing, Some(0)).await?;
-            log(&dana, day - 2, 2.0, Shadowing, Some(2)).await?;
-        }
-    }
-    log(&sam, 20, 3.0, Execution, Some(0)).await?;
-    log(&sam, 13, 2.5, Testing, Some(0)).await?;
-    log(&sam, 6, 2.0, Execution, Some(1)).await?;
-    log(&sam, 2, 1.5, Execution, Some(1)).await?;
-    log(&dana, 5, 2.0, Execution, Some(2)).await?;
-    log(&dana, 1, 1.5, Testing, Some(5)).await?;
-
-    // Walk each milestone up the ladder as the people involved would.
-    let advance = |who: &Caller, i: usize, times: usize| {
-        let who = who.clone();
+    // Walk a milestone up the ladder as the people involved would, on day `d`.
+    let advance = |who: &Caller, i: usize, times: usize, d: i64| {
+        let who = at(who, d);
         let id = ids[i].0;
         async move {
-            for _ in 0..times {
+            for step in 0..times {
                 let req = Move {
                     action: Action::Advance,
                     note: None,
                     from: None,
                 };
-                let who = who.at(state.clock.now());
+                // A second apart: one step after the other, even within one day.
+                let who = who.at(who.now() + chrono::Duration::seconds(step as i64));
                 milestones::transition(state, &who, p, id, req)
                     .await?
                     .commit(None)
@@ -382,8 +370,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             Ok::<(), ApiError>(())
         }
     };
-    let tick = |who: &Caller, i: usize| {
-        let who = who.clone();
+    let tick = |who: &Caller, i: usize, d: i64| {
+        let who = at(who, d);
         let (id, criteria_ids) = ids[i].clone();
         async move {
             for c in criteria_ids {
@@ -396,12 +384,84 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             Ok::<(), ApiError>(())
         }
     };
-    advance(&chris, 0, 3).await?;
-    tick(&sam, 0).await?;
-    advance(&sam, 0, 1).await?;
+    use ActivityKind::{Execution, Planning, Shadowing, Testing, Training};
+
+    // Ten weeks: the staff start strong (weeks 1–3), slacken (4–6), the consultants take over
+    // all hands-on work while Sam is on leave (7–8), and the staff recover (9–10).
+    for week in 0..10i64 {
+        let d = 7 * week;
+        // The consultants, every week.
+        log(
+            &chris,
+            d + 2,
+            8.0,
+            Execution,
+            Some(if week < 5 { 0 } else { 4 }),
+        )
+        .await?;
+        log(&chris, d + 3, 6.0, Training, None).await?;
+        log(&pat, d + 4, 6.0, Execution, Some(2)).await?;
+        log(&pat, d + 5, 3.0, Planning, None).await?;
+        match week {
+            0..=2 => {
+                log(&sam, d + 1, 6.0, Shadowing, Some(0)).await?;
+                log(&sam, d + 2, 3.0, Execution, Some(0)).await?;
+                log(&dana, d + 3, 4.0, Shadowing, Some(2)).await?;
+                log(&dana, d + 4, 2.0, Execution, Some(2)).await?;
+            }
+            3..=5 => {
+                log(&sam, d + 1, 2.0, Shadowing, Some(0)).await?;
+                log(&dana, d + 3, 1.0, Planning, None).await?;
+            }
+            6 | 7 => {
+                log(&chris, d + 1, 12.0, Execution, Some(1)).await?;
+                log(&pat, d + 2, 10.0, Testing, Some(5)).await?;
+                log(&dana, d + 3, 1.0, Planning, None).await?;
+            }
+            _ => {
+                log(&sam, d + 1, 4.0, Execution, Some(1)).await?;
+                log(&sam, d + 2, 3.0, Testing, Some(4)).await?;
+                log(&dana, d + 3, 3.0, Execution, Some(5)).await?;
+                log(&dana, d + 4, 2.0, Testing, Some(2)).await?;
+            }
+        }
+    }
+
+    // The ladder, as the weeks went.
+    advance(&chris, 0, 2, 7).await?;
+    advance(&pat, 2, 2, 8).await?;
+    advance(&chris, 6, 1, 10).await?;
+    advance(&chris, 1, 2, 14).await?;
+    advance(&chris, 4, 2, 15).await?;
+    advance(&chris, 5, 2, 16).await?;
+    tick(&sam, 0, 20).await?;
+    advance(&chris, 0, 1, 21).await?;
+    advance(&pat, 2, 1, 22).await?;
+    advance(&pat, 3, 2, 30).await?;
+    // While the consultants do the work, they also click it up the ladder: no credit.
+    advance(&chris, 1, 1, 44).await?;
+    advance(&chris, 5, 1, 45).await?;
+    // Sam is away for week 8; Dana records it the day it starts.
+    commit_hours(
+        uid(&sam),
+        ParticipantPatch {
+            away: Some(
+                crate::domain::away::Away::parse(vec![crate::domain::away::AwayPeriod {
+                    from: date(49),
+                    until: Some(date(55)),
+                }])
+                .map_err(|e| ApiError::Validation(vec![e]))?,
+            ),
+            ..Default::default()
+        },
+        49,
+    )
+    .await?;
+    // The staff take it back.
+    advance(&sam, 0, 1, 60).await?;
     milestones::transition(
         state,
-        &sam.at(state.clock.now()),
+        &at(&sam, 62),
         p,
         ids[0].0,
         Move {
@@ -413,12 +473,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     .await?
     .commit(None)
     .await?;
-    advance(&chris, 1, 3).await?;
-    tick(&sam, 1).await?;
-    advance(&sam, 1, 1).await?;
-    advance(&pat, 2, 3).await?;
-    advance(&pat, 3, 2).await?;
-    advance(&chris, 4, 3).await?;
-    advance(&chris, 5, 1).await?;
+    tick(&sam, 1, 66).await?;
+    advance(&sam, 1, 1, 66).await?;
     Ok((p, true))
 }

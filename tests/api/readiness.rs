@@ -500,18 +500,13 @@ async fn the_demo_loads_once_and_gives_a_meaningful_report() {
     let token = login.body["access_token"].as_str().unwrap().to_owned();
     let projects = app.get("/api/v1/projects", Some(&token)).await;
     assert_eq!(projects.body["items"].as_array().unwrap().len(), 1);
-    let r = report(
-        &app,
-        project,
-        &TestUser {
-            id: uuid::Uuid::nil(),
-            email: String::new(),
-            access_token: token,
-            refresh_token: String::new(),
-        },
-        None,
-    )
-    .await;
+    let viewer = TestUser {
+        id: uuid::Uuid::nil(),
+        email: String::new(),
+        access_token: token,
+        refresh_token: String::new(),
+    };
+    let r = report(&app, project, &viewer, None).await;
     assert_eq!(r["milestones"]["total"], 8);
     assert_eq!(r["milestones"]["by_stage"]["handed_off"], 1);
     assert!(r["score"].as_u64().unwrap() > 0);
@@ -525,4 +520,17 @@ async fn the_demo_loads_once_and_gives_a_meaningful_report() {
         kinds.len() >= 5,
         "the demo shows several kinds of next action: {kinds:?}"
     );
+
+    // The story is true on the days seed-demo prints.
+    let [(strong, _), (taken_over, _), (now, _)] = buyin::demo::dates_worth_looking_at(today());
+    let at = |day| report(&app, project, &viewer, Some(day));
+    let (strong, taken_over, now) = (at(strong).await, at(taken_over).await, at(now).await);
+    let score = |r: &Value| r["score"].as_u64().unwrap();
+    assert!(
+        score(&taken_over) < score(&strong),
+        "the takeover lowers the score"
+    );
+    assert_eq!(taken_over["signals"]["drifting"], true);
+    assert!(score(&now) > score(&taken_over), "the recovery raises it");
+    assert_eq!(now["signals"]["drifting"], false);
 }
