@@ -315,3 +315,74 @@ async fn leave_a_lead_records_afterwards_excuses_the_days_it_covers_from_then_on
         .clone();
     assert_eq!(member["away"], true);
 }
+
+#[actix_web::test]
+async fn a_closed_project_keeps_the_report_of_the_day_it_closed() {
+    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-20d")], |_| {}).await;
+    let mut lead = app.user("lead").await;
+    let org = app.create_org(&lead, "Association").await;
+    let project = app
+        .create_project(&lead, org, json!({"name": "AMS", "go_live_date": day(-5)}))
+        .await;
+    let p = format!("/api/v1/projects/{project}");
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", lead.id),
+        &lead,
+        json!({"weekly_hours": 7}),
+    )
+    .await;
+    let m = send(
+        &app,
+        "POST",
+        &format!("{p}/milestones"),
+        &lead,
+        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": lead.id}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        &app,
+        "POST",
+        &format!("{p}/activities"),
+        &lead,
+        json!({"occurred_on": day(-20), "hours": 2, "kind": "execution", "milestone_id": m}),
+    )
+    .await;
+    for _ in 0..4 {
+        send(
+            &app,
+            "POST",
+            &format!("{p}/milestones/{m}/transitions"),
+            &lead,
+            json!({"action": "advance"}),
+        )
+        .await;
+    }
+    send(
+        &app,
+        "POST",
+        &format!("{p}/milestones/{m}/transitions"),
+        &lead,
+        json!({"action": "sign_off"}),
+    )
+    .await;
+    send(&app, "PATCH", &p, &lead, json!({"status": "closed"})).await;
+    let closing_day = report(&app, project, &lead, None).await;
+    assert_eq!(closing_day["frozen"], true);
+
+    // Twenty days later nobody logs time any more, yet the closed project does not decay.
+    app.restart_at("0").await;
+    relogin(&app, &mut lead).await;
+    let later = report(&app, project, &lead, None).await;
+    assert_eq!(later["as_of"], json!(day(0)));
+    assert_eq!(later["frozen"], true);
+    let without_day = |mut r: Value| {
+        r.as_object_mut().unwrap().remove("as_of");
+        r
+    };
+    assert_eq!(without_day(later), without_day(closing_day));
+}

@@ -48,7 +48,10 @@ pub async fn report(
         });
     }
     let inputs = load(&state.db, &access.project, as_of).await?;
-    Ok(compute::compute(&inputs))
+    let mut report = compute::compute(&inputs);
+    // A frozen report carries the closing day's figures, for the day asked about.
+    report.as_of = as_of;
+    Ok(report)
 }
 
 /// The instant that ends `day` (UTC): the state "at the end of the day" is what began before it.
@@ -61,7 +64,7 @@ pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Everything the report reads for `project` as it stood at the end of `as_of`. A project closed
-/// by then is read on the day it closed (`frozen`), and reported for `as_of`.
+/// by then is read on the day it closed (`frozen`; the caller reports it for `as_of`).
 pub async fn load(
     db: &impl ConnectionTrait,
     project: &project::Model,
@@ -69,9 +72,7 @@ pub async fn load(
 ) -> Result<Inputs, ApiError> {
     let versions = history::project_until(db, project.id, end_of(as_of)).await?;
     let closed_on = closing_day(&versions);
-    let day = closed_on.unwrap_or(as_of);
-    let mut inputs = load_day(db, project, day).await?;
-    inputs.as_of = as_of;
+    let mut inputs = load_day(db, project, closed_on.unwrap_or(as_of)).await?;
     inputs.frozen = closed_on.is_some();
     Ok(inputs)
 }
