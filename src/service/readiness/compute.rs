@@ -836,7 +836,8 @@ fn log_time(
         let Some(c) = commitments.get(&p.user_id) else {
             continue;
         };
-        if c.counted_days >= 7 && q(c.credited7, c.expected7) < Q::new(1, 2) {
+        // Nothing expected, nothing owed: adherence is defined only against a commitment.
+        if c.counted_days >= 7 && c.expected7 > 0 && q(c.credited7, c.expected7) < Q::new(1, 2) {
             let detail = format!(
                 "{} of the {} hours you committed in the last 28 days are logged.",
                 c.credited7 as f64 / 28.0,
@@ -1305,6 +1306,20 @@ mod tests {
         i.milestones[2].stage = Stage::ReverseShadowing;
         i.milestones[2].staff_owner_id = Some(id(L));
         assert_eq!(exact(&i).handoff_progress, r(13, 20));
+    }
+
+    #[test]
+    fn nobody_is_asked_to_log_time_they_never_committed() {
+        let mut i = project();
+        i.participants[0].terms[0].weekly_quarter_hours = 0;
+        let report = compute(&i);
+        assert!(
+            !report
+                .next_actions
+                .iter()
+                .any(|a| a.kind == LogTime && a.user_id == id(L))
+        );
+        assert_eq!(report.members[0].adherence, None);
     }
 
     #[test]
