@@ -386,3 +386,147 @@ async fn a_closed_project_keeps_the_report_of_the_day_it_closed() {
     };
     assert_eq!(without_day(later), without_day(closing_day));
 }
+
+/// (kind, user, on behalf of) of each next action.
+fn actions(r: &Value) -> Vec<(String, Uuid, Option<Uuid>)> {
+    r["next_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["user_id"].as_str().unwrap().parse().unwrap(),
+                a["on_behalf_of"].as_str().map(|id| id.parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn away_owners_consultants_doing_the_work_and_a_stalled_project_each_get_their_action() {
+    // Thirty days ago: Sam (staff, 14 h/week) owns "Dues", does two hours of it himself, and
+    // the consultant clicks it up to reverse_shadowing; the lead committed 7 h/week.
+    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-30d")], |_| {}).await;
+    let mut lead = app.user("lead").await;
+    let mut sam = app.user("sam").await;
+    let mut consultant = app.user("consultant").await;
+    let org = app.create_org(&lead, "Association").await;
+    app.add_org_member(&lead, org, &sam, "member").await;
+    let project = app.create_project(&lead, org, json!({"name": "AMS"})).await;
+    let p = format!("/api/v1/projects/{project}");
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", lead.id),
+        &lead,
+        json!({"weekly_hours": 7}),
+    )
+    .await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/members"),
+        &lead,
+        json!({"user_id": sam.id, "role": "staff", "weekly_hours": 14}),
+    )
+    .await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/members"),
+        &lead,
+        json!({"user_id": consultant.id, "role": "consultant"}),
+    )
+    .await;
+    let dues = send(&app, "POST", &format!("{p}/milestones"), &lead,
+        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": sam.id, "due_date": day(-2)})).await["id"]
+        .as_str().unwrap().to_owned();
+    send(
+        &app,
+        "POST",
+        &format!("{p}/activities"),
+        &sam,
+        json!({"occurred_on": day(-30), "hours": 2, "kind": "execution", "milestone_id": dues}),
+    )
+    .await;
+    for _ in 0..3 {
+        send(
+            &app,
+            "POST",
+            &format!("{p}/milestones/{dues}/transitions"),
+            &consultant,
+            json!({"action": "advance"}),
+        )
+        .await;
+    }
+    // Ten days ago the consultant did three hours of it; Sam did nothing since.
+    app.restart_at("-10d").await;
+    relogin(&app, &mut consultant).await;
+    send(
+        &app,
+        "POST",
+        &format!("{p}/activities"),
+        &consultant,
+        json!({"occurred_on": day(-10), "hours": 3, "kind": "execution", "milestone_id": dues}),
+    )
+    .await;
+    // Today the lead records that Sam has been away since yesterday.
+    app.restart_at("0").await;
+    for user in [&mut lead, &mut sam] {
+        relogin(&app, user).await;
+    }
+    send(
+        &app,
+        "PATCH",
+        &format!("{p}/members/{}", sam.id),
+        &lead,
+        json!({"away": [{"from": day(-1), "until": day(3)}]}),
+    )
+    .await;
+
+    let a = |kind: &str, user: &TestUser, behalf: Option<&TestUser>| {
+        (kind.to_owned(), user.id, behalf.map(|u| u.id))
+    };
+    // Today: "Dues" is overdue and Sam is away, so the lead gets it on his behalf; nobody but
+    // Sam could be one in "Dues" (bus factor 1); the lead logged nothing of 28 h; the
+    // consultant did hands-on work Sam should be doing; Sam's milestone waits while he is away.
+    let today = report(&app, project, &lead, None).await;
+    assert_eq!(
+        actions(&today),
+        [
+            a("overdue", &lead, Some(&sam)),
+            a("knowledge_at_risk", &lead, None),
+            a("log_time", &lead, None),
+            a("step_back", &consultant, None),
+            a("owner_away", &lead, None),
+        ]
+    );
+    // Eleven days ago: nothing logged for the fourteen days before, Sam was not away yet and
+    // owed 40 h with 2 h logged (0.05), the lead 20 days of 1 h with none.
+    let then = report(&app, project, &lead, Some(day(-11))).await;
+    assert_eq!(then["signals"]["stalled"], true);
+    assert_eq!(
+        actions(&then),
+        [
+            a("knowledge_at_risk", &lead, None),
+            a("log_time", &lead, None),
+            a("log_time", &sam, None),
+            a("project_stalled", &lead, None),
+        ]
+    );
+    let sam_then = then["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == json!(sam.id))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            sam_then["expected_hours"].as_f64(),
+            sam_then["credited_hours"].as_f64()
+        ),
+        (Some(40.0), Some(2.0))
+    );
+}
