@@ -15,6 +15,20 @@ mod m20261202_000009_history;
 
 pub struct Migrator;
 
+/// A plain index on `cols` of `table` (the migrations' one way to make one).
+pub(crate) async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: &'static str,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
+    let mut index = Index::create().name(name).table(table).to_owned();
+    for col in cols {
+        index.col(*col);
+    }
+    manager.create_index(index).await
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -9,21 +9,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: &'static str,
-    cols: &[&'static str],
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).to_owned();
-    for col in cols {
-        index.col(*col);
-    }
-    manager.create_index(index).await
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

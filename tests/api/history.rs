@@ -7,377 +7,274 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, TestResponse, TestUser, spawn_app_with};
 
 fn day(offset_days: i64) -> NaiveDate {
     (Utc::now() + Duration::days(offset_days)).date_naive()
 }
 
-/// A new access token on the restarted server's clock.
-async fn relogin(app: &TestApp, user: &mut TestUser) {
-    let login = app.login(&user.email, PASSWORD).await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
+/// The cast every test here starts from, some days in the past: a staff lead who created the
+/// project, a staff member of the organisation (`sam`) and a consultant, neither on the project
+/// yet.
+struct Story {
+    app: TestApp,
+    lead: TestUser,
+    sam: TestUser,
+    consultant: TestUser,
+    project: Uuid,
 }
 
-async fn send(app: &TestApp, method: &str, path: &str, by: &TestUser, body: Value) -> Value {
-    let res = match method {
-        "POST" => app.post(path, Some(&by.access_token), body).await,
-        "PATCH" => {
-            let auth = format!("Bearer {}", by.access_token);
-            app.patch_any_version(path, &auth, body.to_string()).await
+impl Story {
+    async fn begin(offset: &str, project: Value) -> Story {
+        let app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", offset)], |_| {}).await;
+        let lead = app.user("lead").await;
+        let sam = app.user("sam").await;
+        let consultant = app.user("consultant").await;
+        let org = app.create_org(&lead, "Association").await;
+        app.add_org_member(&lead, org, &sam, "member").await;
+        let project = app.create_project(&lead, org, project).await;
+        Story {
+            app,
+            lead,
+            sam,
+            consultant,
+            project,
         }
-        "DELETE" => {
-            let auth = format!("Bearer {}", by.access_token);
-            let headers = [("if-match", "*"), ("authorization", auth.as_str())];
-            app.raw(actix_web::http::Method::DELETE, path, &headers, "")
-                .await
+    }
+
+    /// Restarts the server with its clock at `offset`; everyone logs in again on it.
+    async fn restart_at(&mut self, offset: &str) {
+        self.app.restart_at(offset).await;
+        for user in [&mut self.lead, &mut self.sam, &mut self.consultant] {
+            let login = self.app.login(&user.email, PASSWORD).await;
+            assert_eq!(login.status, 200, "{}", login.body);
+            user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
         }
-        _ => unreachable!(),
-    };
-    assert!(res.status < 300, "{method} {path}: {}", res.body);
-    res.body
+    }
+
+    /// `method` on the project's `path` (`""` is the project itself) as `by`, with `If-Match:
+    /// *` where one is needed; the raw answer.
+    async fn call(&self, method: &str, path: &str, by: &TestUser, body: Value) -> TestResponse {
+        let path = format!("/api/v1/projects/{}{path}", self.project);
+        let auth = format!("Bearer {}", by.access_token);
+        match method {
+            "POST" => self.app.post(&path, Some(&by.access_token), body).await,
+            "PATCH" => {
+                let body = body.to_string();
+                self.app.patch_any_version(&path, &auth, body).await
+            }
+            "DELETE" => {
+                let headers = [("if-match", "*"), ("authorization", auth.as_str())];
+                let delete = actix_web::http::Method::DELETE;
+                self.app.raw(delete, &path, &headers, "").await
+            }
+            _ => unreachable!("{method}"),
+        }
+    }
+
+    /// Like [`Self::call`], for a change that must succeed; its body.
+    async fn send(&self, method: &str, path: &str, by: &TestUser, body: Value) -> Value {
+        let res = self.call(method, path, by, body).await;
+        assert!(res.status < 300, "{method} {path}: {}", res.body);
+        res.body
+    }
+
+    /// Creates a milestone; its id.
+    async fn milestone(&self, body: Value) -> String {
+        let created = self.send("POST", "/milestones", &self.lead, body).await;
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn advance(&self, milestone: &str, by: &TestUser, times: usize) {
+        let path = format!("/milestones/{milestone}/transitions");
+        for _ in 0..times {
+            self.send("POST", &path, by, json!({"action": "advance"}))
+                .await;
+        }
+    }
+
+    async fn log(&self, by: &TestUser, on: NaiveDate, hours: f64, milestone: &str) {
+        let entry = json!({"occurred_on": on, "hours": hours, "kind": "execution", "milestone_id": milestone});
+        self.send("POST", "/activities", by, entry).await;
+    }
+
+    async fn join(&self, user: &TestUser, role: &str, weekly_hours: f64) {
+        let body = json!({"user_id": user.id, "role": role, "weekly_hours": weekly_hours});
+        self.send("POST", "/members", &self.lead, body).await;
+    }
+
+    /// The readiness report (as the lead) for `as_of`, or today.
+    async fn report(&self, as_of: Option<NaiveDate>) -> Value {
+        let query = as_of.map(|d| format!("?as_of={d}")).unwrap_or_default();
+        let path = format!("/api/v1/projects/{}/readiness{query}", self.project);
+        let res = self.app.get(&path, Some(&self.lead.access_token)).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        res.body
+    }
 }
 
-async fn report(app: &TestApp, project: Uuid, by: &TestUser, as_of: Option<NaiveDate>) -> Value {
-    let path = match as_of {
-        Some(d) => format!("/api/v1/projects/{project}/readiness?as_of={d}"),
-        None => format!("/api/v1/projects/{project}/readiness"),
-    };
-    let res = app.get(&path, Some(&by.access_token)).await;
-    assert_eq!(res.status, 200, "{}", res.body);
-    res.body
+/// A member's row of a report.
+fn member(report: &Value, user: &TestUser) -> Value {
+    report["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == json!(user.id))
+        .unwrap()
+        .clone()
 }
 
 #[actix_web::test]
 async fn a_report_for_an_earlier_day_is_what_was_answered_on_that_day() {
-    // Day 1: forty days ago.
-    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-40d")], |_| {}).await;
-    let mut lead = app.user("lead").await;
-    let mut staff = app.user("staff").await;
-    let mut consultant = app.user("consultant").await;
-    let org = app.create_org(&lead, "Association").await;
-    app.add_org_member(&lead, org, &staff, "member").await;
-    let project = app
-        .create_project(
-            &lead,
-            org,
-            json!({"name": "AMS", "consultant_exit_date": day(-10)}),
-        )
+    // Day 1, forty days ago.
+    let mut s = Story::begin(
+        "-40d",
+        json!({"name": "AMS", "consultant_exit_date": day(-10)}),
+    )
+    .await;
+    s.join(&s.sam, "staff", 10.0).await;
+    s.join(&s.consultant, "consultant", 20.0).await;
+    let dues = s
+        .milestone(json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": s.sam.id, "due_date": day(-20)}))
         .await;
-    let p = format!("/api/v1/projects/{project}");
-    send(
-        &app,
-        "POST",
-        &format!("{p}/members"),
-        &lead,
-        json!({"user_id": staff.id, "role": "staff", "weekly_hours": 10}),
-    )
-    .await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/members"),
-        &lead,
-        json!({"user_id": consultant.id, "role": "consultant", "weekly_hours": 20}),
-    )
-    .await;
-    let dues = send(&app, "POST", &format!("{p}/milestones"), &lead,
-        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": staff.id, "due_date": day(-20)})).await["id"]
-        .as_str().unwrap().to_owned();
-    let events = send(
-        &app,
-        "POST",
-        &format!("{p}/milestones"),
-        &lead,
-        json!({"title": "Events", "knowledge_area": "Events", "due_date": day(-25)}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for _ in 0..3 {
-        send(
-            &app,
-            "POST",
-            &format!("{p}/milestones/{dues}/transitions"),
-            &consultant,
-            json!({"action": "advance"}),
-        )
+    let events = s
+        .milestone(json!({"title": "Events", "knowledge_area": "Events", "due_date": day(-25)}))
         .await;
-    }
-    send(
-        &app,
-        "POST",
-        &format!("{p}/activities"),
-        &staff,
-        json!({"occurred_on": day(-40), "hours": 3, "kind": "execution", "milestone_id": dues}),
-    )
-    .await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/activities"),
-        &consultant,
-        json!({"occurred_on": day(-40), "hours": 2, "kind": "execution", "milestone_id": events}),
-    )
-    .await;
-    let day1 = report(&app, project, &lead, None).await;
+    s.advance(&dues, &s.consultant, 3).await;
+    s.log(&s.sam, day(-40), 3.0, &dues).await;
+    s.log(&s.consultant, day(-40), 2.0, &events).await;
+    let day1 = s.report(None).await;
     assert_eq!(day1["as_of"], json!(day(-40)));
     assert_eq!(day1["milestones"]["by_stage"]["reverse_shadowing"], 1);
 
-    // Day 2, ten days later: the owner moves, a due date moves, the staff member goes on leave
-    // and cuts their commitment, the consultant leaves, a milestone is deleted, another added.
-    app.restart_at("-30d").await;
-    for user in [&mut lead, &mut staff, &mut consultant] {
-        relogin(&app, user).await;
-    }
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/milestones/{dues}"),
-        &lead,
-        json!({"staff_owner_id": lead.id, "due_date": day(-5)}),
-    )
-    .await;
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/members/{}", staff.id),
-        &lead,
-        json!({"weekly_hours": 4, "away": [{"from": day(-31), "until": day(-25)}]}),
-    )
-    .await;
-    send(
-        &app,
+    // Day 2, ten days later: the owner and a due date move, Sam goes on leave and cuts his
+    // commitment, the consultant leaves, a milestone is deleted, another added, dates move.
+    s.restart_at("-30d").await;
+    let (lead, sam) = (&s.lead, &s.sam);
+    let change = json!({"staff_owner_id": lead.id, "due_date": day(-5)});
+    s.send("PATCH", &format!("/milestones/{dues}"), lead, change)
+        .await;
+    let leave = json!({"weekly_hours": 4, "away": [{"from": day(-31), "until": day(-25)}]});
+    s.send("PATCH", &format!("/members/{}", sam.id), lead, leave)
+        .await;
+    let consultant = format!("/members/{}", s.consultant.id);
+    s.send("DELETE", &consultant, lead, json!(null)).await;
+    s.send(
         "DELETE",
-        &format!("{p}/members/{}", consultant.id),
-        &lead,
+        &format!("/milestones/{events}"),
+        lead,
         json!(null),
     )
     .await;
-    send(
-        &app,
-        "DELETE",
-        &format!("{p}/milestones/{events}"),
-        &lead,
-        json!(null),
-    )
-    .await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/milestones"),
-        &lead,
-        json!({"title": "Reports", "knowledge_area": "reports ", "staff_owner_id": staff.id}),
-    )
-    .await;
-    send(
-        &app,
-        "PATCH",
-        &p,
-        &lead,
-        json!({"consultant_exit_date": day(30), "go_live_date": day(20)}),
-    )
-    .await;
-    let day2 = report(&app, project, &lead, None).await;
+    let reports = s
+        .milestone(
+            json!({"title": "Reports", "knowledge_area": "reports ", "staff_owner_id": sam.id}),
+        )
+        .await;
+    let dates = json!({"consultant_exit_date": day(30), "go_live_date": day(20)});
+    s.send("PATCH", "", lead, dates).await;
+    let day2 = s.report(None).await;
     assert_ne!(day2, day1);
     assert_eq!(
         day2["milestones"]["total"], 2,
         "Events is gone, Reports is new"
     );
 
-    // Today: more changes still, then both days read back exactly as they were answered.
-    app.restart_at("0").await;
-    relogin(&app, &mut lead).await;
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/milestones/{dues}"),
-        &lead,
-        json!({"staff_owner_id": null, "due_date": day(40), "knowledge_area": "Finance"}),
-    )
-    .await;
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/members/{}", staff.id),
-        &lead,
-        json!({"weekly_hours": 20, "is_lead": true, "away": []}),
-    )
-    .await;
-    send(
-        &app,
-        "PATCH",
-        &p,
-        &lead,
-        json!({"consultant_exit_date": null}),
-    )
-    .await;
-    assert_eq!(report(&app, project, &lead, Some(day(-40))).await, day1);
-    assert_eq!(report(&app, project, &lead, Some(day(-30))).await, day2);
-    assert_ne!(report(&app, project, &lead, None).await, day2);
+    // Today: more changes still (stages too), then both days read back as they were answered.
+    s.restart_at("0").await;
+    let (lead, sam) = (&s.lead, &s.sam);
+    let change = json!({"staff_owner_id": null, "due_date": day(40), "knowledge_area": "Finance"});
+    s.send("PATCH", &format!("/milestones/{dues}"), lead, change)
+        .await;
+    let terms = json!({"weekly_hours": 20, "is_lead": true, "away": []});
+    s.send("PATCH", &format!("/members/{}", sam.id), lead, terms)
+        .await;
+    s.send("PATCH", "", lead, json!({"consultant_exit_date": null}))
+        .await;
+    s.advance(&reports, sam, 2).await;
+    assert_eq!(s.report(Some(day(-40))).await, day1);
+    assert_eq!(s.report(Some(day(-30))).await, day2);
+    assert_ne!(s.report(None).await, day2);
 }
 
 #[actix_web::test]
 async fn leave_a_lead_records_afterwards_excuses_the_days_it_covers_from_then_on() {
-    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-14d")], |_| {}).await;
-    let mut lead = app.user("lead").await;
-    let mut staff = app.user("staff").await;
-    let org = app.create_org(&lead, "Association").await;
-    app.add_org_member(&lead, org, &staff, "member").await;
-    let project = app.create_project(&lead, org, json!({"name": "AMS"})).await;
-    let p = format!("/api/v1/projects/{project}");
-    send(
-        &app,
-        "POST",
-        &format!("{p}/members"),
-        &lead,
-        json!({"user_id": staff.id, "role": "staff", "weekly_hours": 7}),
-    )
-    .await;
-    app.restart_at("0").await;
-    for user in [&mut lead, &mut staff] {
-        relogin(&app, user).await;
-    }
+    let mut s = Story::begin("-14d", json!({"name": "AMS"})).await;
+    s.join(&s.sam, "staff", 7.0).await;
+    s.restart_at("0").await;
+    let (lead, sam) = (&s.lead, &s.sam);
+    let own = format!("/members/{}", sam.id);
     // Nothing logged for two weeks: 14 days of 1 h expected, nothing credited.
-    let before = report(&app, project, &lead, Some(day(-1))).await;
+    let before = s.report(Some(day(-1))).await;
     assert_eq!(before["components"]["commitment_adherence"], 0.0);
-    let owed = |r: &Value| {
-        r["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["user_id"] == json!(staff.id))
-            .unwrap()["expected_hours"]
-            .as_f64()
-            .unwrap()
-    };
-    assert_eq!(owed(&before), 14.0);
-    // A member cannot excuse their own past…
-    let own = format!("Bearer {}", staff.access_token);
-    let res = app
-        .patch_any_version(
-            &format!("{p}/members/{}", staff.id),
+    assert_eq!(member(&before, sam)["expected_hours"], 14.0);
+    // Sam cannot excuse his own past…
+    let past = json!({"away": [{"from": day(-14), "until": day(-8)}]});
+    s.call("PATCH", &own, sam, past)
+        .await
+        .assert_problem(403, "forbidden");
+    // …but may announce leave from today on, and nothing else of his participation.
+    let res = s
+        .call(
+            "PATCH",
             &own,
-            json!({"away": [{"from": day(-14), "until": day(-8)}]}).to_string(),
-        )
-        .await;
-    res.assert_problem(403, "forbidden");
-    // …but may announce leave from today on, and nothing else of their participation.
-    let res = app
-        .patch_any_version(
-            &format!("{p}/members/{}", staff.id),
-            &own,
-            json!({"away": [{"from": day(0), "until": null}]}).to_string(),
+            sam,
+            json!({"away": [{"from": day(0), "until": null}]}),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.body["away"], json!([{"from": day(0), "until": null}]));
-    let res = app
-        .patch_any_version(
-            &format!("{p}/members/{}", staff.id),
-            &own,
-            json!({"weekly_hours": 1}).to_string(),
-        )
-        .await;
-    res.assert_problem(403, "forbidden");
-    // Overlapping or backwards periods are refused.
-    let res = app
-        .patch_any_version(
-            &format!("{p}/members/{}", staff.id),
-            &own,
-            json!({"away": [{"from": day(2), "until": day(1)}]}).to_string(),
-        )
-        .await;
+    s.call("PATCH", &own, sam, json!({"weekly_hours": 1}))
+        .await
+        .assert_problem(403, "forbidden");
+    // Backwards (or overlapping) periods are refused.
+    let backwards = json!({"away": [{"from": day(2), "until": day(1)}]});
+    let res = s.call("PATCH", &own, sam, backwards).await;
     res.assert_problem(422, "validation_failed");
     assert_eq!(res.error_fields(), ["away[0].until"]);
     // The lead records the first week as leave. Reports from today on excuse the days it
     // covers (today's also excuses today: the open period); yesterday's report, read now, is
     // still what it was (the past is not rewritten).
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/members/{}", staff.id),
-        &lead,
-        json!({"away": [{"from": day(-14), "until": day(-8)}, {"from": day(0), "until": null}]}),
-    )
-    .await;
-    assert_eq!(report(&app, project, &lead, Some(day(-1))).await, before);
-    let today = report(&app, project, &lead, None).await;
-    assert_eq!(owed(&today), 7.0);
-    let member = today["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["user_id"] == json!(staff.id))
-        .unwrap()
-        .clone();
-    assert_eq!(member["away"], true);
+    let both =
+        json!({"away": [{"from": day(-14), "until": day(-8)}, {"from": day(0), "until": null}]});
+    s.send("PATCH", &own, lead, both).await;
+    assert_eq!(s.report(Some(day(-1))).await, before);
+    let today = s.report(None).await;
+    assert_eq!(member(&today, sam)["expected_hours"], 7.0);
+    assert_eq!(member(&today, sam)["away"], true);
 }
 
 #[actix_web::test]
 async fn a_closed_project_keeps_the_report_of_the_day_it_closed() {
-    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-20d")], |_| {}).await;
-    let mut lead = app.user("lead").await;
-    let org = app.create_org(&lead, "Association").await;
-    let project = app
-        .create_project(&lead, org, json!({"name": "AMS", "go_live_date": day(-5)}))
-        .await;
-    let p = format!("/api/v1/projects/{project}");
-    send(
-        &app,
+    let mut s = Story::begin("-20d", json!({"name": "AMS", "go_live_date": day(-5)})).await;
+    let lead = &s.lead;
+    s.send(
         "PATCH",
-        &format!("{p}/members/{}", lead.id),
-        &lead,
+        &format!("/members/{}", lead.id),
+        lead,
         json!({"weekly_hours": 7}),
     )
     .await;
-    let m = send(
-        &app,
-        "POST",
-        &format!("{p}/milestones"),
-        &lead,
-        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": lead.id}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(
-        &app,
-        "POST",
-        &format!("{p}/activities"),
-        &lead,
-        json!({"occurred_on": day(-20), "hours": 2, "kind": "execution", "milestone_id": m}),
-    )
-    .await;
-    for _ in 0..4 {
-        send(
-            &app,
-            "POST",
-            &format!("{p}/milestones/{m}/transitions"),
-            &lead,
-            json!({"action": "advance"}),
-        )
+    let m = s
+        .milestone(json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": lead.id}))
         .await;
-    }
-    send(
-        &app,
+    s.log(lead, day(-20), 2.0, &m).await;
+    s.advance(&m, lead, 4).await;
+    let sign_off = json!({"action": "sign_off"});
+    s.send(
         "POST",
-        &format!("{p}/milestones/{m}/transitions"),
-        &lead,
-        json!({"action": "sign_off"}),
+        &format!("/milestones/{m}/transitions"),
+        lead,
+        sign_off,
     )
     .await;
-    send(&app, "PATCH", &p, &lead, json!({"status": "closed"})).await;
-    let closing_day = report(&app, project, &lead, None).await;
+    s.send("PATCH", "", lead, json!({"status": "closed"})).await;
+    let closing_day = s.report(None).await;
     assert_eq!(closing_day["frozen"], true);
 
     // Twenty days later nobody logs time any more, yet the closed project does not decay.
-    app.restart_at("0").await;
-    relogin(&app, &mut lead).await;
-    let later = report(&app, project, &lead, None).await;
+    s.restart_at("0").await;
+    let later = s.report(None).await;
     assert_eq!(later["as_of"], json!(day(0)));
     assert_eq!(later["frozen"], true);
     let without_day = |mut r: Value| {
@@ -405,128 +302,67 @@ fn actions(r: &Value) -> Vec<(String, Uuid, Option<Uuid>)> {
 
 #[actix_web::test]
 async fn away_owners_consultants_doing_the_work_and_a_stalled_project_each_get_their_action() {
-    // Thirty days ago: Sam (staff, 14 h/week) owns "Dues", does two hours of it himself, and
+    // Thirty days ago: Sam (staff, 14 h/week) owns "Dues" and does two hours of it himself;
     // the consultant clicks it up to reverse_shadowing; the lead committed 7 h/week.
-    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-30d")], |_| {}).await;
-    let mut lead = app.user("lead").await;
-    let mut sam = app.user("sam").await;
-    let mut consultant = app.user("consultant").await;
-    let org = app.create_org(&lead, "Association").await;
-    app.add_org_member(&lead, org, &sam, "member").await;
-    let project = app.create_project(&lead, org, json!({"name": "AMS"})).await;
-    let p = format!("/api/v1/projects/{project}");
-    send(
-        &app,
+    let mut s = Story::begin("-30d", json!({"name": "AMS"})).await;
+    let (lead, sam) = (&s.lead, &s.sam);
+    s.send(
         "PATCH",
-        &format!("{p}/members/{}", lead.id),
-        &lead,
+        &format!("/members/{}", lead.id),
+        lead,
         json!({"weekly_hours": 7}),
     )
     .await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/members"),
-        &lead,
-        json!({"user_id": sam.id, "role": "staff", "weekly_hours": 14}),
-    )
-    .await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/members"),
-        &lead,
-        json!({"user_id": consultant.id, "role": "consultant"}),
-    )
-    .await;
-    let dues = send(&app, "POST", &format!("{p}/milestones"), &lead,
-        json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": sam.id, "due_date": day(-2)})).await["id"]
-        .as_str().unwrap().to_owned();
-    send(
-        &app,
-        "POST",
-        &format!("{p}/activities"),
-        &sam,
-        json!({"occurred_on": day(-30), "hours": 2, "kind": "execution", "milestone_id": dues}),
-    )
-    .await;
-    for _ in 0..3 {
-        send(
-            &app,
-            "POST",
-            &format!("{p}/milestones/{dues}/transitions"),
-            &consultant,
-            json!({"action": "advance"}),
-        )
+    s.join(sam, "staff", 14.0).await;
+    s.join(&s.consultant, "consultant", 0.0).await;
+    let dues = s
+        .milestone(json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": sam.id, "due_date": day(-2)}))
         .await;
-    }
+    s.log(sam, day(-30), 2.0, &dues).await;
+    s.advance(&dues, &s.consultant, 3).await;
     // Ten days ago the consultant did three hours of it; Sam did nothing since.
-    app.restart_at("-10d").await;
-    relogin(&app, &mut consultant).await;
-    send(
-        &app,
-        "POST",
-        &format!("{p}/activities"),
-        &consultant,
-        json!({"occurred_on": day(-10), "hours": 3, "kind": "execution", "milestone_id": dues}),
-    )
-    .await;
+    s.restart_at("-10d").await;
+    s.log(&s.consultant, day(-10), 3.0, &dues).await;
     // Today the lead records that Sam has been away since yesterday.
-    app.restart_at("0").await;
-    for user in [&mut lead, &mut sam] {
-        relogin(&app, user).await;
-    }
-    send(
-        &app,
-        "PATCH",
-        &format!("{p}/members/{}", sam.id),
-        &lead,
-        json!({"away": [{"from": day(-1), "until": day(3)}]}),
-    )
-    .await;
+    s.restart_at("0").await;
+    let (lead, sam, consultant) = (&s.lead, &s.sam, &s.consultant);
+    let away = json!({"away": [{"from": day(-1), "until": day(3)}]});
+    s.send("PATCH", &format!("/members/{}", sam.id), lead, away)
+        .await;
 
     let a = |kind: &str, user: &TestUser, behalf: Option<&TestUser>| {
         (kind.to_owned(), user.id, behalf.map(|u| u.id))
     };
     // Today: "Dues" is overdue and Sam is away, so the lead gets it on his behalf; nobody but
-    // Sam could be one in "Dues" (bus factor 1); the lead logged nothing of 28 h; the
-    // consultant did hands-on work Sam should be doing; Sam's milestone waits while he is away.
-    let today = report(&app, project, &lead, None).await;
+    // Sam could run "Dues" (bus factor 1); the lead logged nothing of 28 h; the consultant
+    // did hands-on work Sam should be doing; Sam's milestone waits while he is away.
+    let today = s.report(None).await;
     assert_eq!(
         actions(&today),
         [
-            a("overdue", &lead, Some(&sam)),
-            a("knowledge_at_risk", &lead, None),
-            a("log_time", &lead, None),
-            a("step_back", &consultant, None),
-            a("owner_away", &lead, None),
+            a("overdue", lead, Some(sam)),
+            a("knowledge_at_risk", lead, None),
+            a("log_time", lead, None),
+            a("step_back", consultant, None),
+            a("owner_away", lead, None),
         ]
     );
     // Eleven days ago: nothing logged for the fourteen days before, Sam was not away yet and
     // owed 40 h with 2 h logged (0.05), the lead 20 days of 1 h with none.
-    let then = report(&app, project, &lead, Some(day(-11))).await;
+    let then = s.report(Some(day(-11))).await;
     assert_eq!(then["signals"]["stalled"], true);
     assert_eq!(
         actions(&then),
         [
-            a("knowledge_at_risk", &lead, None),
-            a("log_time", &lead, None),
-            a("log_time", &sam, None),
-            a("project_stalled", &lead, None),
+            a("knowledge_at_risk", lead, None),
+            a("log_time", lead, None),
+            a("log_time", sam, None),
+            a("project_stalled", lead, None),
         ]
     );
-    let sam_then = then["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["user_id"] == json!(sam.id))
-        .unwrap()
-        .clone();
+    let sam_then = member(&then, sam);
     assert_eq!(
-        (
-            sam_then["expected_hours"].as_f64(),
-            sam_then["credited_hours"].as_f64()
-        ),
-        (Some(40.0), Some(2.0))
+        (&sam_then["expected_hours"], &sam_then["credited_hours"]),
+        (&json!(40.0), &json!(2.0))
     );
 }
