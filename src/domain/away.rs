@@ -15,8 +15,10 @@ pub const MAX_PERIODS: usize = 60;
 #[serde(deny_unknown_fields)]
 pub struct AwayPeriod {
     /// First day away.
+    #[serde(deserialize_with = "super::day::required")]
     pub from: NaiveDate,
-    /// Last day away (inclusive); null while the return is open.
+    /// Last day away (inclusive); null or absent while the return is open.
+    #[serde(default, deserialize_with = "super::day::optional")]
     pub until: Option<NaiveDate>,
 }
 
