@@ -102,6 +102,7 @@ async fn run() {
                 joined_at: Set(now),
                 left_at: Set(None),
                 away: Set("[]".into()),
+                updated_at: Set(now),
             });
         }
         project::Entity::insert_many(projects)

@@ -109,6 +109,7 @@ async fn seed_project(
             joined_at: Set(year_ago),
             left_at: Set(None),
             away: Set("[]".into()),
+            updated_at: Set(year_ago),
         })
         .collect();
     let mut participations = Vec::new();
@@ -252,6 +253,8 @@ async fn seed_project(
                 note: Set(None),
                 logged_by: Set(Some(user)),
                 created_at: Set(now),
+                external_id: Set(None),
+                external_source: Set(None),
             }
         })
         .collect();

@@ -115,6 +115,7 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             crate::repo::PageRequest {
                 limit: 1,
                 after: None,
+                order: Default::default(),
             },
         )
         .await?;
@@ -340,6 +341,8 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
             milestone_id: milestone.map(|i| ids[i].0),
             note: None,
             user_id: None,
+            external_id: None,
+            external_source: None,
         };
         let user = at(user, d);
         async move {

@@ -571,6 +571,7 @@ impl Event {
         let data = json!({
             "user_id": a.user_id, "party": a.party, "occurred_on": a.occurred_on,
             "hours": f64::from(a.quarter_hours) / 4.0, "kind": a.kind, "milestone_id": a.milestone_id,
+            "external_source": a.external_source, "external_id": a.external_id,
         });
         Self::new(EventKind::ActivityLogged, scope, a.id, data)
     }

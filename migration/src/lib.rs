@@ -12,6 +12,7 @@ mod m20261202_000006_login_throttles;
 mod m20261202_000007_org_invitations;
 mod m20261202_000008_idempotency_etag;
 mod m20261202_000009_history;
+mod m20261202_000010_external_ids;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_org_invitations::Migration),
             Box::new(m20261202_000008_idempotency_etag::Migration),
             Box::new(m20261202_000009_history::Migration),
+            Box::new(m20261202_000010_external_ids::Migration),
         ]
     }
 }

@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 use super::{
     bodies::activities::LogActivity,
-    common::{Page, envelope, page},
+    common::{Page, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
 };
 use crate::{
     domain::activity::Entry,
-    domain::query::ActivityFilter,
+    domain::query::{ActivityFilter, Order, PageRequest},
     domain::{ActivityKind, ProjectRole},
     entity::activity,
     error::{ApiError, Problem},
@@ -44,6 +44,8 @@ pub struct ActivityResponse {
     pub kind: ActivityKind,
     pub milestone_id: Option<Uuid>,
     pub note: Option<String>,
+    pub external_id: Option<String>,
+    pub external_source: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -57,12 +59,15 @@ fn activity_response(a: activity::Model) -> ActivityResponse {
         kind: a.kind,
         milestone_id: a.milestone_id,
         note: a.note,
+        external_id: a.external_id,
+        external_source: a.external_source,
         created_at: a.created_at,
     }
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ActivityListQuery {
     pub user_id: Option<Uuid>,
     pub milestone_id: Option<Uuid>,
@@ -74,6 +79,13 @@ pub struct ActivityListQuery {
     /// On or before this day.
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub to: Option<NaiveDate>,
+    /// `asc` (default: oldest first) or `desc` (newest first).
+    pub order: Option<Order>,
+    /// Only entries logged at or after this instant (RFC 3339; entries are never edited).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Entries a vendor synced, by its source and id (how to find one after a lost answer).
+    pub external_source: Option<String>,
+    pub external_id: Option<String>,
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
@@ -82,6 +94,7 @@ pub struct ActivityListQuery {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ReadinessQuery {
     /// The day the report is for (default: today, UTC): milestones, stages, owners, members,
     /// commitments, away periods and project dates as they stood at the end of it, and the
@@ -99,6 +112,7 @@ pub struct ReadinessQuery {
     responses(
         (status = 201, description = "Logged.", body = ActivityResponse, headers(("Location" = String, description = "The activity."))),
         (status = 403, description = "Not a member of the project.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`external_id_taken`: the project has an entry with this `external_source` and `external_id` already.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Hours out of range, a day more than one day after today (UTC) or before the start, or a milestone of another project.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -143,6 +157,13 @@ async fn list_activities(
         party: q.party,
         from: q.from,
         to: q.to,
+        external_source: text_param("external_source", q.external_source)?,
+        external_id: text_param("external_id", q.external_id)?,
+        updated_since: q.updated_since,
+    };
+    let request = PageRequest {
+        order: q.order.unwrap_or_default(),
+        ..request
     };
     let rows = activities::list(&state, &caller, path.into_inner(), filter, request).await?;
     Ok(web::Json(envelope(

@@ -11,9 +11,12 @@ use super::{
     idempotency::holds_secret,
 };
 use crate::{
-    domain::NewAccount,
+    domain::{KeyScope, NewAccount, OrgRole, ProjectRole, ProjectStatus},
     error::{ApiError, Problem},
-    service::{AppState, auth},
+    service::{
+        AppState,
+        auth::{self, Caller, Identity},
+    },
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -263,22 +266,129 @@ async fn logout_all(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The caller's own account.
+/// An organisation the caller belongs to, and their role in it.
+#[derive(Serialize, ToSchema)]
+pub struct MyOrganisation {
+    pub org_id: Uuid,
+    #[schema(example = "Demo Association")]
+    pub name: String,
+    #[schema(example = "demo-association")]
+    pub slug: String,
+    pub role: OrgRole,
+}
+
+/// A project the caller takes part in (an active participation).
+#[derive(Serialize, ToSchema)]
+pub struct MyProject {
+    pub project_id: Uuid,
+    pub org_id: Uuid,
+    #[schema(example = "Move to NewAMS")]
+    pub name: String,
+    pub status: ProjectStatus,
+    pub role: ProjectRole,
+    pub is_lead: bool,
+}
+
+/// A person: their account, organisations and active participations.
+#[derive(Serialize, ToSchema)]
+pub struct PersonIdentity {
+    pub id: Uuid,
+    #[schema(example = "ada@example.org")]
+    pub email: String,
+    #[schema(example = "Ada Lovelace")]
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+    pub organisations: Vec<MyOrganisation>,
+    /// At most 100, by project id; `GET /api/v1/projects` pages through all of them.
+    pub projects: Vec<MyProject>,
+    /// More participations than `projects` lists.
+    pub more_projects: bool,
+}
+
+/// An organisation's API key: what it is and what it may do.
+#[derive(Serialize, ToSchema)]
+pub struct KeyIdentity {
+    pub key_id: Uuid,
+    #[schema(example = "NewAMS sync")]
+    pub name: String,
+    pub org_id: Uuid,
+    #[schema(example = "Demo Association")]
+    pub org_name: String,
+    pub scope: KeyScope,
+    /// When the key stops working; null if it does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Who the caller is: `type` says which.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MeResponse {
+    User(PersonIdentity),
+    ApiKey(KeyIdentity),
+}
+
+/// Who the caller is: a person (with their organisations and projects) or an API key (with its
+/// organisation, scope and expiry).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The current user.", body = UserResponse),
-        (status = 403, description = "An API key has no account.", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The caller.", body = MeResponse),
     )
 )]
 #[get("/me")]
-async fn me(Authenticated(caller): Authenticated) -> Result<web::Json<UserResponse>, ApiError> {
-    let user = caller.person()?;
-    Ok(web::Json(UserResponse {
-        id: user.id,
-        email: user.email.clone(),
-        display_name: user.display_name.clone(),
-        created_at: user.created_at,
+async fn me(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    let identity = auth::identity(&state, &caller).await?;
+    Ok(web::Json(match (&caller, identity) {
+        (
+            Caller::User(user),
+            Identity::Person {
+                organisations,
+                projects,
+                more_projects,
+            },
+        ) => MeResponse::User(PersonIdentity {
+            id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            created_at: user.created_at,
+            organisations: organisations
+                .into_iter()
+                .map(|(o, role)| MyOrganisation {
+                    org_id: o.id,
+                    name: o.name,
+                    slug: o.slug,
+                    role,
+                })
+                .collect(),
+            projects: projects
+                .into_iter()
+                .map(|(m, p)| MyProject {
+                    project_id: p.id,
+                    org_id: p.org_id,
+                    name: p.name,
+                    status: p.status,
+                    role: m.role,
+                    is_lead: m.is_lead,
+                })
+                .collect(),
+            more_projects,
+        }),
+        (Caller::Key(key), Identity::Key { org }) => MeResponse::ApiKey(KeyIdentity {
+            key_id: key.key_id,
+            name: key.name.clone(),
+            org_id: org.id,
+            org_name: org.name,
+            scope: key.scope,
+            expires_at: key.expires_at,
+        }),
+        _ => {
+            return Err(ApiError::internal(
+                "identity of another kind than the caller",
+            ));
+        }
     }))
 }

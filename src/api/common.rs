@@ -14,7 +14,11 @@ use uuid::Uuid;
 
 use super::idempotency::{Answered, RequestClaim};
 pub use crate::domain::precondition::IfMatch;
-use crate::{domain::query::PageRequest, error::ApiError, service::idempotency::Pending};
+use crate::{
+    domain::query::{Order, PageRequest},
+    error::ApiError,
+    service::idempotency::Pending,
+};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 100;
@@ -59,7 +63,11 @@ pub fn page(
             )
         })?),
     };
-    Ok(PageRequest { limit, after })
+    Ok(PageRequest {
+        limit,
+        after,
+        order: Order::Asc,
+    })
 }
 
 fn decode_cursor(kind: &str, cursor: &str) -> Option<Uuid> {

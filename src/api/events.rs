@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{common::limit, extract::Authenticated};
 use crate::{
-    domain::query::PageRequest,
+    domain::query::{Order, PageRequest},
     entity::event,
     error::ApiError,
     events::FeedItem,
@@ -27,9 +27,13 @@ pub struct EventPage {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventQuery {
-    /// Only events with a larger id (exclusive); omit to start at the beginning.
+    /// The `next_cursor` of the previous page: only events after it in `order` (exclusive);
+    /// omit to start at the beginning (the oldest, or with `order=desc` the newest).
     pub after: Option<i64>,
+    /// `asc` (default: oldest first, for polling) or `desc` (newest first, for a panel).
+    pub order: Option<Order>,
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
 }
@@ -50,6 +54,7 @@ fn request(query: &EventQuery) -> Result<PageRequest<i64>, ApiError> {
     Ok(PageRequest {
         limit: limit(query.limit)?,
         after: query.after,
+        order: query.order.unwrap_or_default(),
     })
 }
 

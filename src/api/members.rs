@@ -19,6 +19,7 @@ use crate::{
         ProjectRole,
         away::{Away, AwayPeriod},
         member::{NewParticipant, ParticipantPatch},
+        query::MemberFilter,
     },
     entity::{project_member, user},
     error::{ApiError, Problem},
@@ -49,6 +50,8 @@ pub struct ProjectMemberResponse {
     pub joined_at: DateTime<Utc>,
     /// Set when the participation ended.
     pub left_at: Option<DateTime<Utc>>,
+    /// The last change: joining, an edit or the end.
+    pub updated_at: DateTime<Utc>,
     /// Send as `If-Match: "<version>"` when changing or removing the member.
     pub version: i32,
 }
@@ -65,6 +68,7 @@ fn member_response((m, u): (project_member::Model, user::Model)) -> ProjectMembe
         away: Away::from_stored(&m.away).periods().to_vec(),
         joined_at: m.joined_at,
         left_at: m.left_at,
+        updated_at: m.updated_at,
         version: m.version,
     }
 }
@@ -79,10 +83,14 @@ fn with_etag(
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MemberListQuery {
     /// Also list those whose participation ended.
     #[serde(default)]
     pub include_former: bool,
+    /// Only rows changed at or after this instant (RFC 3339, e.g. `2026-12-01T00:00:00Z`): what
+    /// a vendor syncs since its last run.
+    pub updated_since: Option<DateTime<Utc>>,
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
@@ -109,7 +117,10 @@ async fn list_members(
         &state,
         &caller,
         path.into_inner(),
-        query.include_former,
+        MemberFilter {
+            include_former: query.include_former,
+            updated_since: query.updated_since,
+        },
         request,
     )
     .await?;

@@ -159,6 +159,7 @@ fn transition_response(t: milestone_transition::Model) -> TransitionResponse {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MilestoneListQuery {
     pub stage: Option<Stage>,
     pub knowledge_area: Option<String>,
@@ -166,6 +167,9 @@ pub struct MilestoneListQuery {
     /// Only milestones due before today (UTC) and not handed off.
     #[serde(default)]
     pub overdue: bool,
+    /// Only milestones changed (edited or moved on the ladder) at or after this instant (RFC
+    /// 3339): what a vendor syncs since its last run.
+    pub updated_since: Option<DateTime<Utc>>,
     /// With `external_id`: find a milestone by a vendor's id.
     pub external_source: Option<String>,
     pub external_id: Option<String>,
@@ -177,6 +181,7 @@ pub struct MilestoneListQuery {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
@@ -243,6 +248,7 @@ async fn list_milestones(
         overdue_on: q.overdue.then(|| caller.today()),
         external_source: text_param("external_source", q.external_source)?,
         external_id: text_param("external_id", q.external_id)?,
+        updated_since: q.updated_since,
     };
     let rows = milestones::list(&state, &caller, path.into_inner(), filter, request).await?;
     Ok(web::Json(envelope(

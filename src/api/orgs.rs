@@ -79,6 +79,7 @@ pub fn member_response((member, user): (org_member::Model, user::Model)) -> OrgM
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,

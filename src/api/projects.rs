@@ -100,12 +100,16 @@ fn detail(access: ProjectAccess) -> ProjectDetail {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectListQuery {
     pub org_id: Option<Uuid>,
     pub status: Option<ProjectStatus>,
     /// With `external_id`: find a project by a vendor's id.
     pub external_source: Option<String>,
     pub external_id: Option<String>,
+    /// Only rows changed at or after this instant (RFC 3339, e.g. `2026-12-01T00:00:00Z`): what
+    /// a vendor syncs since its last run.
+    pub updated_since: Option<DateTime<Utc>>,
     /// 1 to 100 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
@@ -121,6 +125,7 @@ pub struct ProjectListQuery {
     responses(
         (status = 201, description = "Created.", body = ProjectResponse,
             headers(("Location" = String, description = "The new project."), ("ETag" = String, description = "Its version."))),
+        (status = 409, description = "`external_id_taken`: another project of the organisation has this `external_source` and `external_id`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -161,6 +166,7 @@ async fn list_projects(
         status: query.status,
         external_source: text_param("external_source", query.external_source)?,
         external_id: text_param("external_id", query.external_id)?,
+        updated_since: query.updated_since,
     };
     let rows = projects::list(&state, &caller, filter, request).await?;
     Ok(web::Json(envelope(
@@ -201,7 +207,7 @@ async fn get_project(
     responses(
         (status = 200, description = "Updated.", body = ProjectResponse, headers(("ETag" = String, description = "The new version."))),
         (status = 403, description = "Not a staff lead or organisation admin.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The change conflicts with the project's state.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change conflicts with the project's state (e.g. closing with milestones open), or `external_id_taken`.", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The project changed since you read it.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule.", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing.", body = Problem, content_type = "application/problem+json"),

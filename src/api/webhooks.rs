@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, delete, get, http::StatusCode, http::header, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
@@ -18,10 +18,24 @@ use super::{
 use crate::{
     domain::DeliveryStatus,
     domain::integration::{NewWebhook, WebhookPatch},
+    domain::query::{Order, PageRequest},
     entity::{webhook, webhook_delivery},
     error::{ApiError, Problem},
     service::{AppState, webhooks},
 };
+
+/// A page of a webhook's delivery log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryListQuery {
+    /// `asc` (default: oldest first) or `desc` (newest first, for a panel).
+    pub order: Option<Order>,
+    /// 1 to 100 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_webhook)
@@ -273,7 +287,7 @@ async fn ping_webhook(
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = [])),
-    params(("org_id" = Uuid, Path), ("webhook_id" = Uuid, Path), ListQuery),
+    params(("org_id" = Uuid, Path), ("webhook_id" = Uuid, Path), DeliveryListQuery),
     responses(
         (status = 200, description = "One page.", body = Page<DeliveryResponse>),
         (status = 403, description = "Not an organisation admin.", body = Problem, content_type = "application/problem+json"),
@@ -284,10 +298,13 @@ async fn list_deliveries(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     path: WebhookPath,
-    query: web::Query<ListQuery>,
+    query: web::Query<DeliveryListQuery>,
 ) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
     let (org_id, webhook_id) = path.into_inner();
-    let request = page("deliveries", query.limit, query.cursor.as_deref())?;
+    let request = PageRequest {
+        order: query.order.unwrap_or_default(),
+        ..page("deliveries", query.limit, query.cursor.as_deref())?
+    };
     let rows = webhooks::deliveries(&state, &caller, org_id, webhook_id, request).await?;
     Ok(web::Json(envelope(
         "deliveries",

@@ -28,6 +28,9 @@ pub struct Entry {
     pub note: Option<String>,
     /// The member the time is for, when an API key logs it.
     pub user_id: Option<Uuid>,
+    /// A vendor's id for the entry (unique with `external_source` within the project).
+    pub external_id: Option<String>,
+    pub external_source: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,16 +1,29 @@
 //! What a list request asks for, once parsed: a keyset page and each list's filters. The API
 //! builds these from query strings, services pass them on, repositories turn them into SQL.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{ActivityKind, ProjectRole, ProjectStatus, Stage};
 
-/// A keyset page request: rows after `after` (by id), at most `limit`.
+/// A keyset page request: rows after `after` (by id, in `order`), at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest<K = Uuid> {
     pub limit: u64,
     pub after: Option<K>,
+    pub order: Order,
+}
+
+/// Which way a list runs: oldest first (the default, for syncing and polling) or newest first
+/// (for a panel of recent activity).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
 }
 
 #[derive(Default)]
@@ -21,6 +34,10 @@ pub struct ActivityFilter {
     pub party: Option<ProjectRole>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub external_source: Option<String>,
+    pub external_id: Option<String>,
+    /// Logged at or after this instant (entries are never edited).
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -32,6 +49,17 @@ pub struct MilestoneFilter {
     pub overdue_on: Option<NaiveDate>,
     pub external_source: Option<String>,
     pub external_id: Option<String>,
+    /// Changed at or after this instant (a vendor's last sync).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Filters of a project's member list.
+#[derive(Default)]
+pub struct MemberFilter {
+    /// Also those whose participation ended.
+    pub include_former: bool,
+    /// Joined, changed or ended at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// Filters of `GET /projects`.
@@ -41,4 +69,6 @@ pub struct ProjectFilter {
     pub status: Option<ProjectStatus>,
     pub external_source: Option<String>,
     pub external_id: Option<String>,
+    /// Changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
 }

@@ -22,6 +22,9 @@ pub struct Model {
     /// Who wrote the entry (the member themselves today).
     pub logged_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// A vendor's id for the entry, unique with `external_source` within the project.
+    pub external_id: Option<String>,
+    pub external_source: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

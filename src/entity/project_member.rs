@@ -21,6 +21,8 @@ pub struct Model {
     pub left_at: Option<DateTimeUtc>,
     /// Periods of leave: a JSON array of `{from, until}` (see `domain::away`).
     pub away: String,
+    /// The last change: joining, an edit or the end.
+    pub updated_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "project_id", to = "id")]
     pub project: BelongsTo<super::project::Entity>,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]

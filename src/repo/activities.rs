@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -57,6 +57,8 @@ pub async fn insert(
         note: Set(entry.note),
         logged_by: Set(whose.logged_by),
         created_at: Set(now),
+        external_id: Set(entry.external_id),
+        external_source: Set(entry.external_source),
     }
     .insert(db)
     .await
@@ -87,13 +89,8 @@ pub async fn list(
     filter: ActivityFilter,
     page: PageRequest,
 ) -> Result<(Vec<activity::Model>, bool), DbErr> {
-    let mut query = activity::Entity::find()
-        .filter(activity::Column::ProjectId.eq(project_id))
-        .order_by_asc(activity::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(activity::Column::Id.gt(after));
-    }
+    let query = activity::Entity::find().filter(activity::Column::ProjectId.eq(project_id));
+    let mut query = super::keyset(query, activity::Column::Id, &page);
     if let Some(user) = filter.user_id {
         query = query.filter(activity::Column::UserId.eq(user));
     }
@@ -111,6 +108,15 @@ pub async fn list(
     }
     if let Some(to) = filter.to {
         query = query.filter(activity::Column::OccurredOn.lte(to));
+    }
+    if let Some(source) = filter.external_source {
+        query = query.filter(activity::Column::ExternalSource.eq(source));
+    }
+    if let Some(id) = filter.external_id {
+        query = query.filter(activity::Column::ExternalId.eq(id));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(activity::Column::CreatedAt.gte(since));
     }
     Ok(into_page(query.all(db).await?, page.limit))
 }

@@ -1,8 +1,7 @@
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -59,15 +58,10 @@ pub async fn list_events(
     scope: EventScope,
     page: PageRequest<i64>,
 ) -> Result<(Vec<event::Model>, bool), DbErr> {
-    let mut query = event::Entity::find()
-        .order_by_asc(event::Column::Id)
-        .limit(page.limit + 1);
-    query = match scope {
-        EventScope::Org(id) => query.filter(event::Column::OrgId.eq(id)),
-        EventScope::Project(id) => query.filter(event::Column::ProjectId.eq(id)),
+    let query = match scope {
+        EventScope::Org(id) => event::Entity::find().filter(event::Column::OrgId.eq(id)),
+        EventScope::Project(id) => event::Entity::find().filter(event::Column::ProjectId.eq(id)),
     };
-    if let Some(after) = page.after {
-        query = query.filter(event::Column::Id.gt(after));
-    }
+    let query = super::keyset(query, event::Column::Id, &page);
     Ok(into_page(query.all(db).await?, page.limit))
 }

@@ -92,6 +92,9 @@ pub async fn list(
     if let Some(id) = filter.external_id {
         query = query.filter(milestone::Column::ExternalId.eq(id));
     }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(milestone::Column::UpdatedAt.gte(since));
+    }
     Ok(into_page(query.all(db).await?, page.limit))
 }
 

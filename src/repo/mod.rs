@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 
 use sea_orm::{DbBackend, Statement, Value};
 
+use crate::domain::query::Order;
 pub use crate::domain::query::PageRequest;
 
 /// SQL written by hand for the queries every request runs (the session check, project access):
@@ -97,6 +98,37 @@ where
         row.try_into_model().map(Some)
     } else {
         Ok(None)
+    }
+}
+
+/// One keyset page of `query` by its `id` column: `limit + 1` rows after `page.after` in
+/// `page.order` (the extra row tells [`into_page`] whether more exist).
+pub fn keyset<E, K>(
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    page: &PageRequest<K>,
+) -> sea_orm::Select<E>
+where
+    E: sea_orm::EntityTrait,
+    K: Into<sea_orm::Value> + Copy,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let query = query.limit(page.limit + 1);
+    match page.order {
+        Order::Asc => {
+            let query = query.order_by_asc(id);
+            match page.after {
+                Some(after) => query.filter(id.gt(after)),
+                None => query,
+            }
+        }
+        Order::Desc => {
+            let query = query.order_by_desc(id);
+            match page.after {
+                Some(after) => query.filter(id.lt(after)),
+                None => query,
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{PageRequest, into_page};
+use crate::domain::query::MemberFilter;
 use crate::{
     domain::ProjectRole,
     entity::{project, project_member, user},
@@ -37,11 +38,34 @@ pub async fn insert(
         joined_at: Set(new.joined_at),
         left_at: Set(None),
         away: Set("[]".into()),
+        updated_at: Set(new.joined_at),
     }
     .insert(db)
     .await?;
     super::history::participation(db, &created, created.joined_at).await?;
     Ok(created)
+}
+
+/// `user_id`'s active participations with their projects, at most `limit` (by project id), and
+/// whether there are more.
+pub async fn active_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    limit: u64,
+) -> Result<(Vec<(project_member::Model, project::Model)>, bool), DbErr> {
+    let rows = project_member::Entity::find()
+        .filter(project_member::Column::UserId.eq(user_id))
+        .filter(project_member::Column::LeftAt.is_null())
+        .find_also_related(project::Entity)
+        .order_by_asc(project_member::Column::ProjectId)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let rows = rows
+        .into_iter()
+        .filter_map(|(m, p)| p.map(|p| (m, p)))
+        .collect();
+    Ok(into_page(rows, limit))
 }
 
 /// The active participation of `user_id` in `project_id`, with the user.
@@ -63,7 +87,7 @@ pub async fn find_active(
 pub async fn list(
     db: &impl ConnectionTrait,
     project_id: Uuid,
-    include_former: bool,
+    filter: MemberFilter,
     page: PageRequest,
 ) -> Result<(Vec<(project_member::Model, user::Model)>, bool), DbErr> {
     let mut query = project_member::Entity::find()
@@ -71,8 +95,11 @@ pub async fn list(
         .find_also_related(user::Entity)
         .order_by_asc(project_member::Column::Id)
         .limit(page.limit + 1);
-    if !include_former {
+    if !filter.include_former {
         query = query.filter(project_member::Column::LeftAt.is_null());
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(project_member::Column::UpdatedAt.gte(since));
     }
     if let Some(after) = page.after {
         query = query.filter(project_member::Column::Id.gt(after));
@@ -118,6 +145,10 @@ pub async fn update_if_version(
     expected_version: i32,
     at: DateTime<Utc>,
 ) -> Result<Option<project_member::Model>, DbErr> {
+    let changed = project_member::Model {
+        updated_at: at,
+        ..changed
+    };
     let row = sea_orm::Condition::all()
         .add(project_member::Column::Id.eq(changed.id))
         .add(project_member::Column::LeftAt.is_null());
@@ -187,6 +218,7 @@ async fn end_all(
     }
     project_member::Entity::update_many()
         .col_expr(project_member::Column::LeftAt, Expr::value(Some(at)))
+        .col_expr(project_member::Column::UpdatedAt, Expr::value(at))
         .col_expr(
             project_member::Column::Version,
             Expr::col(project_member::Column::Version).add(1),

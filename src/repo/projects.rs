@@ -198,6 +198,9 @@ fn keyset(
     if let Some(id) = &filter.external_id {
         query = query.filter(project::Column::ExternalId.eq(id.clone()));
     }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(project::Column::UpdatedAt.gte(since));
+    }
     query
 }
 

@@ -229,13 +229,9 @@ pub async fn list_deliveries(
     webhook_id: Uuid,
     page: PageRequest,
 ) -> Result<(Vec<webhook_delivery::Model>, bool), DbErr> {
-    let mut query = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
-        .order_by_asc(webhook_delivery::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(webhook_delivery::Column::Id.gt(after));
-    }
+    let query =
+        webhook_delivery::Entity::find().filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
+    let query = super::keyset(query, webhook_delivery::Column::Id, &page);
     Ok(into_page(query.all(db).await?, page.limit))
 }
 

@@ -131,7 +131,9 @@ pub async fn log(
         party,
         logged_by: caller.user_id(),
     };
-    let logged = activities::insert(&txn, whose, entry, caller.now()).await?;
+    let logged = activities::insert(&txn, whose, entry, caller.now())
+        .await
+        .map_err(|e| super::external_id_taken("activity of this project", e))?;
     let event = Event::activity_logged(access.scope(), &logged);
     record(&txn, caller.actor(), event).await?;
     Ok(Pending::new(txn, logged))

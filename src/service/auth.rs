@@ -9,12 +9,14 @@ use uuid::Uuid;
 use super::{AppState, tokens};
 use crate::{
     domain::{
-        Email, KeyScope, NewAccount, Password,
+        Email, KeyScope, NewAccount, OrgRole, Password,
+        limits::ORGS_PER_USER,
+        query::PageRequest,
         throttle::{Policy, source_key},
     },
-    entity::user,
+    entity::{org, project, project_member, user},
     error::{ApiError, AuthFailure},
-    repo::{sessions, throttles, users},
+    repo::{orgs, project_members, sessions, throttles, users},
 };
 
 /// Absolute lifetime of a session, however often it is refreshed.
@@ -38,6 +40,8 @@ pub struct KeyCaller {
     pub key_id: Uuid,
     pub org_id: Uuid,
     pub scope: KeyScope,
+    pub name: String,
+    pub expires_at: Option<DateTime<Utc>>,
     /// The request's instant on the one clock.
     pub at: DateTime<Utc>,
 }
@@ -415,6 +419,47 @@ async fn authenticate_user(state: &AppState, bearer: &str) -> Result<CurrentUser
     })
 }
 
+/// Where the caller stands: a person's organisations and active participations (at most
+/// [`IDENTITY_PROJECTS`]; `GET /projects` pages through the rest), or a key's organisation.
+pub enum Identity {
+    Person {
+        organisations: Vec<(org::Model, OrgRole)>,
+        projects: Vec<(project_member::Model, project::Model)>,
+        more_projects: bool,
+    },
+    Key {
+        org: org::Model,
+    },
+}
+
+pub const IDENTITY_PROJECTS: u64 = 100;
+
+pub async fn identity(state: &AppState, caller: &Caller) -> Result<Identity, ApiError> {
+    match caller {
+        Caller::User(user) => {
+            let all = PageRequest {
+                limit: ORGS_PER_USER.max,
+                after: None,
+                order: Default::default(),
+            };
+            let (organisations, _) = orgs::list_orgs_for_user(&state.db, user.id, all).await?;
+            let (projects, more_projects) =
+                project_members::active_for_user(&state.db, user.id, IDENTITY_PROJECTS).await?;
+            Ok(Identity::Person {
+                organisations,
+                projects,
+                more_projects,
+            })
+        }
+        Caller::Key(key) => {
+            let org = orgs::find_org(&state.db, key.org_id)
+                .await?
+                .ok_or(ApiError::Unauthorized(AuthFailure::InvalidToken))?;
+            Ok(Identity::Key { org })
+        }
+    }
+}
+
 /// Every API key starts with this, so a bearer credential says which kind it is.
 pub const KEY_PREFIX: &str = "bik_";
 
@@ -433,6 +478,8 @@ async fn authenticate_key(state: &AppState, key: &str) -> Result<KeyCaller, ApiE
         key_id: found.id,
         org_id: found.org_id,
         scope: found.scope,
+        name: found.name,
+        expires_at: found.expires_at,
         at: now,
     })
 }

@@ -21,7 +21,7 @@ use crate::{
         limits,
         member::{NewParticipant, Participant, ParticipantPatch},
         precondition::IfMatch,
-        query::PageRequest,
+        query::{MemberFilter, PageRequest},
     },
     entity::{project_member, user},
     error::ApiError,
@@ -53,11 +53,11 @@ pub async fn list(
     state: &AppState,
     caller: &Caller,
     project_id: Uuid,
-    include_former: bool,
+    filter: MemberFilter,
     page: PageRequest,
 ) -> Result<(Vec<(project_member::Model, user::Model)>, bool), ApiError> {
     project_access(&state.db, caller, project_id).await?;
-    Ok(project_members::list(&state.db, project_id, include_former, page).await?)
+    Ok(project_members::list(&state.db, project_id, filter, page).await?)
 }
 
 pub async fn get(

@@ -1,7 +1,7 @@
 //! Handoff milestones and their transitions along the ladder.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, SqlErr};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{
@@ -68,13 +68,7 @@ async fn evidence(db: &impl ConnectionTrait, m: &milestone::Model) -> Result<Evi
 }
 
 fn external_conflict(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
-            "external_id_taken",
-            "Another milestone of this project has this external_source and external_id.",
-        ),
-        _ => err.into(),
-    }
+    super::external_id_taken("milestone of this project", err)
 }
 
 /// Checks that each person named is an active participant on the right side (one 422 naming

@@ -62,6 +62,18 @@ where
     }
 }
 
+/// 409 `external_id_taken` when a write broke a unique external id (`what` already has it);
+/// any other error as it is.
+pub fn external_id_taken(what: &str, err: DbErr) -> ApiError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(
+            "external_id_taken",
+            format!("Another {what} has this external_source and external_id."),
+        ),
+        _ => err.into(),
+    }
+}
+
 use password::Passwords;
 use tokens::Tokens;
 

@@ -70,7 +70,9 @@ pub async fn create(
     }
     let in_org = Condition::all().add(project::Column::OrgId.eq(org_id));
     within_limit::<project::Entity>(&txn, limits::PROJECTS_PER_ORG, in_org).await?;
-    let project = projects::insert_project(&txn, org_id, &new, caller.now()).await?;
+    let project = projects::insert_project(&txn, org_id, &new, caller.now())
+        .await
+        .map_err(|e| super::external_id_taken("project of this organisation", e))?;
     let lead = NewParticipation {
         project_id: project.id,
         user_id: lead_id,
@@ -174,7 +176,8 @@ pub async fn update(
         }
     }
     let updated = projects::update_project_if_version(&txn, after, before.version)
-        .await?
+        .await
+        .map_err(|e| super::external_id_taken("project of this organisation", e))?
         .ok_or(ApiError::PreconditionFailed)?;
     let event = Event::project_updated(&before, &updated);
     record(&txn, caller.actor(), event).await?;

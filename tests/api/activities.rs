@@ -195,3 +195,99 @@ async fn the_ledger_filters_by_user_kind_party_milestone_and_dates() {
         .await
         .assert_problem(400, "invalid_query_parameter");
 }
+
+#[actix_web::test]
+async fn a_vendors_time_entry_is_counted_once_by_its_external_id() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let entry = json!({"occurred_on": today(), "hours": 1, "kind": "execution", "user_id": w.staff.id,
+        "external_source": "ams", "external_id": "TE-1"});
+    let path = format!("/api/v1/projects/{}/activities", w.project_id);
+    let key = Some(w.key_write.as_str());
+    let first = app.post(&path, key, entry.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["external_id"], "TE-1");
+    // A retry after the Idempotency-Key window, or from another sync run: refused, not doubled.
+    app.post(&path, key, entry.clone())
+        .await
+        .assert_problem(409, "external_id_taken");
+    // Found again by its ids.
+    let found = app
+        .get(&format!("{path}?external_source=ams&external_id=TE-1"), key)
+        .await;
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], first.body["id"]);
+    // The same ids in another project are another entry.
+    let other = format!("/api/v1/projects/{}/activities", w.other_project_id);
+    let mut theirs = entry;
+    theirs.as_object_mut().unwrap().remove("user_id");
+    let res = app.post(&other, Some(&w.other.access_token), theirs).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+}
+
+#[actix_web::test]
+async fn the_ledger_and_the_event_feed_read_newest_first_on_request() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for hours in [1, 2, 3, 4, 5] {
+        let entry = json!({"occurred_on": today(), "hours": hours, "kind": "planning"});
+        assert_eq!(log(&app, &w, &w.staff, entry).await.status, 201);
+    }
+    let t = w.lead.access_token.as_str();
+    let ledger = format!("/api/v1/projects/{}/activities?limit=2", w.project_id);
+    let oldest_first = app.ids_of_all_pages(&ledger, t).await;
+    let newest_first = app
+        .ids_of_all_pages(&format!("{ledger}&order=desc"), t)
+        .await;
+    assert_eq!(oldest_first.len(), 6, "the world's entry and five more");
+    let mut reversed = oldest_first.clone();
+    reversed.reverse();
+    assert_eq!(
+        newest_first, reversed,
+        "every page, newest first, none lost"
+    );
+
+    // The event feed pages the same way with `after`.
+    let feed = format!("/api/v1/projects/{}/events?limit=3", w.project_id);
+    let ids = |body: &serde_json::Value| -> Vec<i64> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let first = app.get(&format!("{feed}&order=desc"), Some(t)).await;
+    let newest = ids(&first.body);
+    assert!(newest.windows(2).all(|p| p[0] > p[1]), "{newest:?}");
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = app
+        .get(&format!("{feed}&order=desc&after={cursor}"), Some(t))
+        .await;
+    let older = ids(&second.body);
+    assert!(
+        older.iter().all(|id| *id < *newest.last().unwrap()),
+        "{older:?}"
+    );
+    app.get(&format!("{feed}&order=sideways"), Some(t))
+        .await
+        .assert_problem(400, "invalid_query_parameter");
+
+    // And a webhook's delivery log.
+    let hook = format!("/api/v1/orgs/{}/webhooks/{}", w.org_id, w.webhook_id);
+    let admin = w.admin.access_token.as_str();
+    for _ in 0..3 {
+        let ping = app
+            .post(&format!("{hook}/ping"), Some(admin), json!({}))
+            .await;
+        assert_eq!(ping.status, 202, "{}", ping.body);
+    }
+    let log = format!("{hook}/deliveries?limit=2");
+    let mut oldest_first = app.ids_of_all_pages(&log, admin).await;
+    oldest_first.reverse();
+    let newest_first = app
+        .ids_of_all_pages(&format!("{log}&order=desc"), admin)
+        .await;
+    assert_eq!(newest_first, oldest_first);
+}

@@ -248,9 +248,24 @@ async fn a_key_can_never_do_what_only_a_person_may() {
     )
     .await
     .assert_problem(403, "person_required");
-    app.get("/api/v1/me", key)
-        .await
-        .assert_problem(403, "person_required");
+    // …but it may ask what it is.
+    let me = app.get("/api/v1/me", key).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["type"], "api_key");
+}
+
+#[actix_web::test]
+async fn a_key_knows_its_organisation_scope_and_expiry() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let me = app.get("/api/v1/me", Some(&w.key_read)).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["type"], "api_key");
+    assert_eq!(me.body["org_id"], w.org_id.to_string());
+    assert!(me.body["org_name"].is_string());
+    assert_eq!(me.body["scope"], "read");
+    assert_eq!(me.body["expires_at"], serde_json::Value::Null);
+    assert!(me.body.get("email").is_none(), "a key has no account");
 }
 
 #[actix_web::test]

@@ -374,3 +374,32 @@ async fn every_401_names_the_scheme_to_authenticate_with() {
         );
     }
 }
+
+#[actix_web::test]
+async fn me_lists_my_organisations_and_the_projects_i_take_part_in() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let me = app
+        .get("/api/v1/me", Some(&w.consultant.access_token))
+        .await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["type"], "user");
+    assert_eq!(me.body["id"], w.consultant.id.to_string());
+    assert_eq!(
+        me.body["organisations"],
+        json!([]),
+        "a consultant is in no organisation"
+    );
+    assert_eq!(
+        me.body["projects"],
+        json!([{"project_id": w.project_id, "org_id": w.org_id, "name": me.body["projects"][0]["name"],
+            "status": "planning", "role": "consultant", "is_lead": false}])
+    );
+    assert_eq!(me.body["more_projects"], false);
+    let lead = app.get("/api/v1/me", Some(&w.lead.access_token)).await;
+    let orgs = lead.body["organisations"].as_array().unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0]["org_id"], w.org_id.to_string());
+    assert_eq!(lead.body["projects"][0]["is_lead"], true);
+    assert_eq!(lead.body["projects"][0]["role"], "staff");
+}

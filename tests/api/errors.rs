@@ -416,3 +416,28 @@ async fn dates_outside_1900_to_9999_are_refused_everywhere_never_a_500() {
             .assert_problem(400, "invalid_query_parameter");
     }
 }
+
+#[actix_web::test]
+async fn unknown_query_parameters_are_refused_naming_them() {
+    let app = crate::helpers::spawn_app().await;
+    let w = app.world().await;
+    let t = Some(w.lead.access_token.as_str());
+    for path in [
+        "/api/v1/projects?sort=name".to_owned(),
+        format!("/api/v1/projects/{}/milestones?fields=title", w.project_id),
+        format!(
+            "/api/v1/projects/{}/activities?order_by=occurred_on",
+            w.project_id
+        ),
+        format!("/api/v1/orgs/{}/events?since=1", w.org_id),
+        format!(
+            "/api/v1/projects/{}/readiness?asof=2026-01-01",
+            w.project_id
+        ),
+    ] {
+        let res = app.get(&path, t).await;
+        res.assert_problem(400, "invalid_query_parameter");
+        let detail = res.body["detail"].as_str().unwrap();
+        assert!(detail.contains("unknown field"), "{path}: {detail}");
+    }
+}

@@ -346,6 +346,34 @@ async fn projects_can_be_found_by_status_and_external_id() {
 }
 
 #[actix_web::test]
+async fn a_projects_external_id_is_unique_in_its_organisation() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let synced = json!({"name": "Synced", "external_source": "ams", "external_id": "P-42"});
+    app.create_project(&w.lead, w.org_id, synced.clone()).await;
+    let path = format!("/api/v1/orgs/{}/projects", w.org_id);
+    let t = Some(w.lead.access_token.as_str());
+    let again = app.post(&path, t, synced.clone()).await;
+    again.assert_problem(409, "external_id_taken");
+    // Another source, or another organisation, may use the same id.
+    let other_source = json!({"name": "S", "external_source": "crm", "external_id": "P-42"});
+    assert_eq!(app.post(&path, t, other_source).await.status, 201);
+    let other_org = app.create_project(&w.other, w.other_org_id, synced).await;
+    // An edit that would take the id is refused the same way.
+    let auth = format!("Bearer {}", w.lead.access_token);
+    let take = json!({"external_source": "ams", "external_id": "P-42"}).to_string();
+    let path = format!("/api/v1/projects/{}", w.project_id);
+    app.patch_any_version(&path, &auth, take)
+        .await
+        .assert_problem(409, "external_id_taken");
+    let listed = app
+        .get("/api/v1/projects?external_source=ams&external_id=P-42", t)
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    assert_ne!(listed.body["items"][0]["id"], other_org.to_string());
+}
+
+#[actix_web::test]
 async fn pages_walk_the_whole_list_without_gaps_or_repeats() {
     let app = spawn_app().await;
     let w = app.world().await;
@@ -441,4 +469,79 @@ async fn an_admin_who_also_takes_part_elsewhere_pages_through_both_without_repea
         .ids_of_all_pages("/api/v1/projects?limit=2", &w.admin.access_token)
         .await;
     assert_eq!(seen, expected);
+}
+
+#[actix_web::test]
+async fn a_vendor_asks_only_for_what_changed_since_its_last_sync() {
+    // Everything in the world was made an hour ago; the vendor last synced half an hour ago.
+    let mut app = crate::helpers::spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-1h")], |_| {}).await;
+    let w = app.world().await;
+    app.restart_at("0").await;
+    let login = app.login(&w.lead.email, crate::helpers::PASSWORD).await;
+    let lead = login.body["access_token"].as_str().unwrap().to_owned();
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let p = format!("/api/v1/projects/{}", w.project_id);
+    let lists = [
+        "/api/v1/projects".to_owned(),
+        format!("{p}/milestones"),
+        format!("{p}/activities"),
+        format!("{p}/members"),
+    ];
+    for list in &lists {
+        assert_eq!(
+            changed(&app, list, &since, &lead).await,
+            0,
+            "{list}: nothing changed since"
+        );
+    }
+    // One change to each: a new project, the world's milestone moved on the ladder, time
+    // logged, a member's commitment edited.
+    let created = app
+        .post(
+            &format!("/api/v1/orgs/{}/projects", w.org_id),
+            Some(&lead),
+            json!({"name": "New"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = Some(w.key_write.as_str());
+    let moved = app
+        .post(
+            &format!("{p}/milestones/{}/transitions", w.milestone_id),
+            Some(&lead),
+            json!({"action": "advance"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let entry = json!({"occurred_on": crate::milestones::today(), "hours": 1, "kind": "planning", "user_id": w.staff.id});
+    assert_eq!(
+        app.post(&format!("{p}/activities"), key, entry)
+            .await
+            .status,
+        201
+    );
+    let edit = json!({"weekly_hours": 6}).to_string();
+    let member = format!("{p}/members/{}", w.staff.id);
+    assert_eq!(
+        app.patch_any_version(&member, &format!("Bearer {lead}"), edit)
+            .await
+            .status,
+        200
+    );
+    for list in &lists {
+        assert_eq!(
+            changed(&app, list, &since, &lead).await,
+            1,
+            "{list}: exactly the one change"
+        );
+    }
+}
+
+/// How many rows of `list` changed since `since`.
+async fn changed(app: &crate::helpers::TestApp, list: &str, since: &str, token: &str) -> usize {
+    let path = format!("{list}?updated_since={since}");
+    let res = app.get(&path, Some(token)).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    res.body["items"].as_array().unwrap().len()
 }

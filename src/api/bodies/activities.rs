@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::domain::{
     ActivityKind, Checks, FieldError,
     activity::{Entry, quarter_hours},
-    text::{NOTE, optional_text},
+    text::{EXTERNAL_ID, EXTERNAL_SOURCE, NOTE, optional_text},
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -28,6 +28,12 @@ pub struct LogActivity {
     /// Only for API keys with `write` scope: the active member the time is logged for. People
     /// log their own time and leave it out.
     pub user_id: Option<Uuid>,
+    /// A vendor's id for this entry: with `external_source`, unique within the project (409
+    /// `external_id_taken`), so a sync can be retried at any time without double-counting.
+    #[schema(example = "TE-20931", max_length = 200)]
+    pub external_id: Option<String>,
+    #[schema(example = "acme-ams", max_length = 100)]
+    pub external_source: Option<String>,
 }
 
 impl TryFrom<LogActivity> for Entry {
@@ -42,6 +48,9 @@ impl TryFrom<LogActivity> for Entry {
             kind: b.kind,
             milestone_id: b.milestone_id,
             user_id: b.user_id,
+            external_id: checks.take(optional_text(EXTERNAL_ID, b.external_id.as_deref())),
+            external_source: checks
+                .take(optional_text(EXTERNAL_SOURCE, b.external_source.as_deref())),
         };
         checks.finish(entry)
     }

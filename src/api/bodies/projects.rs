@@ -31,7 +31,11 @@ pub struct CreateProject {
     /// The day the consultants leave.
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
     pub consultant_exit_date: Option<NaiveDate>,
+    /// A vendor's id for the project: with `external_source`, unique within the organisation
+    /// (409 `external_id_taken`).
+    #[schema(example = "P-42", max_length = 200)]
     pub external_id: Option<String>,
+    #[schema(example = "acme-ams", max_length = 100)]
     pub external_source: Option<String>,
     /// Required when an API key creates the project: the organisation member who becomes its
     /// first staff lead. A person creating a project becomes its lead and does not send this.
