@@ -24,6 +24,10 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             and a readiness report.\n\nAuthenticate with `POST /api/v1/auth/login`, then use \
             **Authorize** with the `access_token`.",
     ),
+    servers(
+        (url = "/", description = "The server that serves this document"),
+        (url = "http://127.0.0.1:8080", description = "A local `cargo run` (the default `BUYIN_BIND`)"),
+    ),
     components(schemas(Problem, FieldError, crate::events::WebhookPayload, crate::domain::events::EventKind)),
     modifiers(&SecuritySchemes),
     tags(

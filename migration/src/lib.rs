@@ -13,6 +13,7 @@ mod m20261202_000007_org_invitations;
 mod m20261202_000008_idempotency_etag;
 mod m20261202_000009_history;
 mod m20261202_000010_external_ids;
+mod m20261202_000011_delivery_attempts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_idempotency_etag::Migration),
             Box::new(m20261202_000009_history::Migration),
             Box::new(m20261202_000010_external_ids::Migration),
+            Box::new(m20261202_000011_delivery_attempts::Migration),
         ]
     }
 }

@@ -19,9 +19,12 @@ use crate::{
     domain::DeliveryStatus,
     domain::integration::{NewWebhook, WebhookPatch},
     domain::query::{Order, PageRequest},
-    entity::{webhook, webhook_delivery},
+    entity::webhook,
     error::{ApiError, Problem},
-    service::{AppState, webhooks},
+    service::{
+        AppState,
+        webhooks::{self, DeliveryLog},
+    },
 };
 
 /// A page of a webhook's delivery log.
@@ -101,10 +104,38 @@ pub struct DeliveryResponse {
     pub next_retry_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Every attempt so far, oldest first (`attempt`, `status_code` and `error` above repeat the
+    /// latest).
+    pub attempts: Vec<AttemptResponse>,
 }
 
-fn delivery_response(d: webhook_delivery::Model) -> DeliveryResponse {
+/// One send of a delivery.
+#[derive(Serialize, ToSchema)]
+pub struct AttemptResponse {
+    /// 1 for the first send.
+    pub attempt: i32,
+    pub attempted_at: DateTime<Utc>,
+    /// The receiver's HTTP status; null when there was none (see `error`).
+    pub status_code: Option<i32>,
+    /// Why there was no answer (timeout, refused connection…), or null.
+    pub error: Option<String>,
+    pub duration_ms: i32,
+}
+
+fn delivery_response(log: DeliveryLog) -> DeliveryResponse {
+    let d = log.delivery;
     DeliveryResponse {
+        attempts: log
+            .attempts
+            .into_iter()
+            .map(|a| AttemptResponse {
+                attempt: a.attempt,
+                attempted_at: a.attempted_at,
+                status_code: a.status_code,
+                error: a.error,
+                duration_ms: a.duration_ms,
+            })
+            .collect(),
         next_retry_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         id: d.id,
         event_id: d.event_id,
@@ -280,7 +311,13 @@ async fn ping_webhook(
     let (org_id, webhook_id) = path.into_inner();
     let queued = webhooks::ping(&state, &caller, org_id, webhook_id).await?;
     let reply = Reply::new(StatusCode::ACCEPTED);
-    commit(queued, &claim, reply, delivery_response).await
+    let unsent = |delivery| {
+        delivery_response(DeliveryLog {
+            delivery,
+            attempts: Vec::new(),
+        })
+    };
+    commit(queued, &claim, reply, unsent).await
 }
 
 /// The webhook's deliveries with their latest attempt, oldest first.
@@ -309,7 +346,7 @@ async fn list_deliveries(
     Ok(web::Json(envelope(
         "deliveries",
         rows,
-        |d| d.id,
+        |d| d.delivery.id,
         delivery_response,
     )))
 }

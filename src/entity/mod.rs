@@ -21,3 +21,4 @@ pub mod session;
 pub mod user;
 pub mod webhook;
 pub mod webhook_delivery;
+pub mod webhook_delivery_attempt;

@@ -1,14 +1,16 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
-    EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
     sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{PageRequest, into_page};
 use crate::domain::DeliveryStatus;
-use crate::entity::{webhook, webhook_delivery};
+use crate::entity::{webhook, webhook_delivery, webhook_delivery_attempt};
 
 pub async fn insert(db: &impl ConnectionTrait, w: webhook::Model) -> Result<webhook::Model, DbErr> {
     webhook::ActiveModel {
@@ -172,10 +174,23 @@ pub async fn claim_due(
 }
 
 /// Records one attempt's outcome.
+/// Stores the outcome of one attempt on the delivery, and the attempt itself in the log.
 pub async fn record_attempt(
     db: &impl ConnectionTrait,
     d: webhook_delivery::Model,
+    attempted_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    webhook_delivery_attempt::ActiveModel {
+        id: NotSet,
+        delivery_id: Set(d.id),
+        attempt: Set(d.attempts),
+        attempted_at: Set(attempted_at),
+        status_code: Set(d.last_status_code),
+        error: Set(d.last_error.clone()),
+        duration_ms: Set(d.last_duration_ms.unwrap_or(0)),
+    }
+    .insert(db)
+    .await?;
     webhook_delivery::ActiveModel {
         id: Set(d.id),
         status: Set(d.status),
@@ -233,6 +248,26 @@ pub async fn list_deliveries(
         webhook_delivery::Entity::find().filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
     let query = super::keyset(query, webhook_delivery::Column::Id, &page);
     Ok(into_page(query.all(db).await?, page.limit))
+}
+
+/// The attempts of `deliveries`, oldest first, by delivery.
+pub async fn attempts_of(
+    db: &impl ConnectionTrait,
+    deliveries: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<webhook_delivery_attempt::Model>>, DbErr> {
+    let mut by_delivery: std::collections::HashMap<_, Vec<_>> = Default::default();
+    if deliveries.is_empty() {
+        return Ok(by_delivery);
+    }
+    let rows = webhook_delivery_attempt::Entity::find()
+        .filter(webhook_delivery_attempt::Column::DeliveryId.is_in(deliveries.iter().copied()))
+        .order_by_asc(webhook_delivery_attempt::Column::Id)
+        .all(db)
+        .await?;
+    for row in rows {
+        by_delivery.entry(row.delivery_id).or_default().push(row);
+    }
+    Ok(by_delivery)
 }
 
 /// Deliveries waiting to be sent (the queue depth).

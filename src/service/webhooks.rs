@@ -26,7 +26,7 @@ use super::{AppState, access::org_admin_person, auth::Caller, idempotency::Pendi
 use crate::{
     domain::DeliveryStatus,
     domain::integration::{NewWebhook, WebhookPatch},
-    entity::{webhook, webhook_delivery},
+    entity::{webhook, webhook_delivery, webhook_delivery_attempt},
     error::ApiError,
     events::{self, Actor, Event, record},
     repo::{PageRequest, webhooks},
@@ -236,9 +236,25 @@ pub async fn deliveries(
     org_id: Uuid,
     webhook_id: Uuid,
     page: PageRequest,
-) -> Result<(Vec<webhook_delivery::Model>, bool), ApiError> {
+) -> Result<(Vec<DeliveryLog>, bool), ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
-    Ok(webhooks::list_deliveries(&state.db, w.id, page).await?)
+    let (deliveries, more) = webhooks::list_deliveries(&state.db, w.id, page).await?;
+    let ids: Vec<Uuid> = deliveries.iter().map(|d| d.id).collect();
+    let mut attempts = webhooks::attempts_of(&state.db, &ids).await?;
+    let logs = deliveries
+        .into_iter()
+        .map(|delivery| DeliveryLog {
+            attempts: attempts.remove(&delivery.id).unwrap_or_default(),
+            delivery,
+        })
+        .collect();
+    Ok((logs, more))
+}
+
+/// A delivery with every attempt made so far, oldest first.
+pub struct DeliveryLog {
+    pub delivery: webhook_delivery::Model,
+    pub attempts: Vec<webhook_delivery_attempt::Model>,
 }
 
 /// Starts this instance's delivery worker: every poll it claims as many due deliveries as it
@@ -316,7 +332,7 @@ async fn attempt(
     w: &webhook::Model,
     mut d: webhook_delivery::Model,
 ) -> Result<(), ApiError> {
-    let started = Instant::now();
+    let (started, attempted_at) = (Instant::now(), state.clock.now());
     let outcome = send(state, client, w, &d).await;
     d.attempts += 1;
     d.last_duration_ms = Some(started.elapsed().as_millis().min(i32::MAX as u128) as i32);
@@ -347,7 +363,7 @@ async fn attempt(
         d.status = DeliveryStatus::Failed;
     }
     let txn = super::begin_write(&state.db).await?;
-    webhooks::record_attempt(&txn, d).await?;
+    webhooks::record_attempt(&txn, d, attempted_at).await?;
     let failures = webhooks::count_failure(&txn, w.id, failed).await?;
     if failed && failures >= DISABLE_AFTER && webhooks::disable(&txn, w.id).await? {
         let event = Event::webhook_disabled(w, failures);

@@ -80,3 +80,16 @@ fn every_operation_documents_its_errors_and_every_response_has_a_description() {
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["scheme"], "bearer");
 }
+
+#[test]
+fn generated_clients_are_told_where_the_server_is() {
+    let doc = generated();
+    let servers: Vec<&str> = doc["servers"]
+        .as_array()
+        .expect("a servers list")
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    // The first is relative: Swagger UI and a client served from this host call this server.
+    assert_eq!(servers.first(), Some(&"/"));
+}

@@ -238,6 +238,19 @@ async fn a_failed_delivery_is_retried_with_the_same_webhook_id() {
                 (d["attempt"].as_i64(), d["status_code"].as_i64()),
                 (Some(3), Some(200))
             );
+            // The log shows every attempt, not only the last.
+            let attempts: Vec<(i64, i64)> = d["attempts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (
+                        a["attempt"].as_i64().unwrap(),
+                        a["status_code"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(attempts, [(1, 500), (2, 503), (3, 200)]);
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(5), "{d}");
