@@ -13,6 +13,82 @@ use utoipa::ToSchema;
 pub use crate::domain::FieldError;
 use crate::domain::{Action, ladder::Blocker};
 
+/// Every `code` a problem can carry, in byte order: the error catalogue clients match on. A
+/// test reads `src/` and fails when a code is used that is not listed here, or listed and unused.
+pub const CODES: [&str; 53] = [
+    "active_consultant",
+    "activity_not_found",
+    "already_member",
+    "api_key_not_found",
+    "body_timeout",
+    "criterion_not_found",
+    "deadline_exceeded",
+    "email_taken",
+    "external_id_taken",
+    "forbidden",
+    "idempotency_in_progress",
+    "if_match_required",
+    "internal_error",
+    "invalid_as_of",
+    "invalid_body",
+    "invalid_credentials",
+    "invalid_cursor",
+    "invalid_idempotency_key",
+    "invalid_if_match",
+    "invalid_path_parameter",
+    "invalid_query_parameter",
+    "invalid_refresh_token",
+    "invalid_token",
+    "invitation_not_found",
+    "last_admin",
+    "last_staff_lead",
+    "limit_reached",
+    "malformed_body",
+    "malformed_json",
+    "member_not_found",
+    "method_not_allowed",
+    "milestone_illegal_transition",
+    "milestone_moved",
+    "milestone_not_found",
+    "missing_credentials",
+    "nul_byte",
+    "org_not_found",
+    "overloaded",
+    "payload_too_large",
+    "person_required",
+    "project_closed",
+    "project_not_closable",
+    "project_not_found",
+    "route_not_found",
+    "service_unavailable",
+    "shutting_down",
+    "slug_taken",
+    "too_many_requests",
+    "transition_forbidden",
+    "unsupported_media_type",
+    "validation_failed",
+    "version_mismatch",
+    "webhook_not_found",
+];
+
+/// The catalogue as an OpenAPI schema (`ProblemCode`).
+pub struct ProblemCode;
+
+impl utoipa::PartialSchema for ProblemCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A stable machine-readable error code. The same `code` always comes with the same \
+                 status and `type`; match on it, not on `detail`.",
+            ))
+            .enum_values(Some(CODES))
+            .into()
+    }
+}
+
+impl ToSchema for ProblemCode {}
+
 /// The body of every error response (RFC 9457 problem details).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -28,8 +104,8 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request, for a human.
     pub detail: String,
-    /// A stable machine-readable code.
-    #[schema(example = "validation_failed")]
+    /// A stable machine-readable code (see `ProblemCode` for the catalogue).
+    #[schema(value_type = ProblemCode, example = "validation_failed")]
     pub code: String,
     /// For validation problems: which field broke which rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -13,7 +13,7 @@ use utoipa::{
 };
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, PROBLEM_JSON, Problem};
+use crate::error::{FieldError, PROBLEM_JSON, Problem, ProblemCode};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +28,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (url = "/", description = "The server that serves this document"),
         (url = "http://127.0.0.1:8080", description = "A local `cargo run` (the default `BUYIN_BIND`)"),
     ),
-    components(schemas(Problem, FieldError, crate::events::WebhookPayload, crate::domain::events::EventKind)),
+    components(schemas(Problem, ProblemCode, FieldError, crate::events::WebhookPayload, crate::domain::events::EventKind)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),

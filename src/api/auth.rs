@@ -292,12 +292,8 @@ pub struct MyProject {
 /// A person: their account, organisations and active participations.
 #[derive(Serialize, ToSchema)]
 pub struct PersonIdentity {
-    pub id: Uuid,
-    #[schema(example = "ada@example.org")]
-    pub email: String,
-    #[schema(example = "Ada Lovelace")]
-    pub display_name: String,
-    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub account: UserResponse,
     pub organisations: Vec<MyOrganisation>,
     /// At most 100, by project id; `GET /api/v1/projects` pages through all of them.
     pub projects: Vec<MyProject>,
@@ -351,10 +347,12 @@ async fn me(
                 more_projects,
             },
         ) => MeResponse::User(PersonIdentity {
-            id: user.id,
-            email: user.email.clone(),
-            display_name: user.display_name.clone(),
-            created_at: user.created_at,
+            account: UserResponse {
+                id: user.id,
+                email: user.email.clone(),
+                display_name: user.display_name.clone(),
+                created_at: user.created_at,
+            },
             organisations: organisations
                 .into_iter()
                 .map(|(o, role)| MyOrganisation {

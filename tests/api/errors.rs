@@ -441,3 +441,74 @@ async fn unknown_query_parameters_are_refused_naming_them() {
         assert!(detail.contains("unknown field"), "{path}: {detail}");
     }
 }
+
+/// The string literals `src/` passes as a problem's code: after `code: `, `conflict(`,
+/// `not_found(`, `bad_request(` or `bad_query(`, and in the arms of `ApiError::code`.
+fn codes_used_in_source() -> std::collections::BTreeSet<String> {
+    fn literal_after(text: &str, needle: &str, out: &mut std::collections::BTreeSet<String>) {
+        for (at, _) in text.match_indices(needle) {
+            let rest = text[at + needle.len()..].trim_start();
+            let Some(rest) = rest.strip_prefix('"') else {
+                continue;
+            };
+            let word: String = rest.chars().take_while(|c| *c != '"').collect();
+            if !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                out.insert(word);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut codes = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for needle in [
+            "code: ",
+            "conflict(",
+            "not_found(",
+            "bad_request(",
+            "bad_query(",
+        ] {
+            literal_after(&text, needle, &mut codes);
+        }
+        if file.ends_with("error.rs") {
+            let start = text.find("fn code(&self)").unwrap();
+            let end = text[start..].find("fn detail(&self)").unwrap() + start;
+            literal_after(&text[start..end], "=> ", &mut codes);
+        }
+    }
+    codes
+}
+
+#[test]
+fn every_code_the_server_uses_is_in_the_published_catalogue() {
+    let catalogue: std::collections::BTreeSet<String> = buyin::error::CODES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    assert_eq!(codes_used_in_source(), catalogue);
+    let mut sorted = buyin::error::CODES.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(sorted, buyin::error::CODES, "kept in byte order");
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let published = &doc["components"]["schemas"]["ProblemCode"]["enum"];
+    assert_eq!(published, &serde_json::json!(buyin::error::CODES.to_vec()));
+    assert_eq!(
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ProblemCode"
+    );
+}
