@@ -10,10 +10,27 @@ use actix_web::{
 
 use crate::error::ApiError;
 
+/// A parser's message about what the client sent, safe to echo: it may quote a parameter's
+/// name or value, so control characters (NUL included) become U+FFFD and it is cut at 200
+/// characters.
+fn shown(message: &impl std::fmt::Display) -> String {
+    const MAX: usize = 200;
+    let message = message.to_string();
+    let mut text: String = message
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if message.chars().count() > MAX {
+        text.push('…');
+    }
+    text
+}
+
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
         let detail = match &err {
-            PathError::Deserialize(e) => format!("A path parameter is invalid: {e}."),
+            PathError::Deserialize(e) => format!("A path parameter is invalid: {}.", shown(e)),
             _ => "A path parameter is invalid.".to_owned(),
         };
         ApiError::bad_request("invalid_path_parameter", detail).into()
@@ -23,7 +40,9 @@ pub fn path_config() -> web::PathConfig {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
         let detail = match &err {
-            QueryPayloadError::Deserialize(e) => format!("A query parameter is invalid: {e}."),
+            QueryPayloadError::Deserialize(e) => {
+                format!("A query parameter is invalid: {}.", shown(e))
+            }
             _ => "The query string is invalid.".to_owned(),
         };
         ApiError::bad_request("invalid_query_parameter", detail).into()

@@ -512,3 +512,22 @@ fn every_code_the_server_uses_is_in_the_published_catalogue() {
         "#/components/schemas/ProblemCode"
     );
 }
+
+#[actix_web::test]
+async fn a_bad_parameter_is_named_without_echoing_control_characters() {
+    let app = crate::helpers::spawn_app().await;
+    let w = app.world().await;
+    let t = Some(w.lead.access_token.as_str());
+    let long = "x".repeat(5_000);
+    for path in [
+        "/api/v1/projects?%00%01bad=1".to_owned(),
+        format!("/api/v1/projects?{long}=1"),
+        format!("/api/v1/orgs/{}/events?after=%00", w.org_id),
+    ] {
+        let res = app.get(&path, t).await;
+        res.assert_problem(400, "invalid_query_parameter");
+        let detail = res.body["detail"].as_str().unwrap();
+        assert!(!detail.chars().any(char::is_control), "{detail:?}");
+        assert!(detail.chars().count() < 300, "{} characters", detail.len());
+    }
+}
