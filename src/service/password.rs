@@ -109,6 +109,17 @@ fn verify_blocking(password: &[u8], hash: &str) -> Result<bool, ApiError> {
     Ok(Output::new(&out).map_err(ApiError::internal)? == *expected)
 }
 
+/// Hashing yields to serving: each password thread lowers its own scheduling priority (nice
+/// 10), so when it shares a core with the request workers a request that wakes up runs first
+/// instead of waiting out a 25 ms hash. Logins still progress (nice 10 keeps a tenth of a busy
+/// core); a failure only costs that preference, so it is logged and ignored.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::warn!(error = %err, "cannot lower the password thread's priority");
+    }
+}
+
 impl Passwords {
     /// `permits` threads hash, so at most that many hashes run at once; up to
     /// [`WAITING_PER_THREAD`] per thread wait in line, and the rest are refused.
@@ -124,6 +135,7 @@ impl Passwords {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
+                    yield_to_requests();
                     loop {
                         // The lock is held only to take the next job, never while hashing.
                         let next = queue.lock().map(|q| q.recv());
