@@ -109,14 +109,25 @@ fn verify_blocking(password: &[u8], hash: &str) -> Result<bool, ApiError> {
     Ok(Output::new(&out).map_err(ApiError::internal)? == *expected)
 }
 
-/// Hashing yields to serving: each password thread lowers its own scheduling priority (nice
-/// 10), so when it shares a core with the request workers a request that wakes up runs first
-/// instead of waiting out a 25 ms hash. Logins still progress (nice 10 keeps a tenth of a busy
-/// core); a failure only costs that preference, so it is logged and ignored.
+/// Hashing yields to serving: each password thread moves itself to Linux's `SCHED_IDLE` policy,
+/// so a request worker that wakes up on the same core preempts a running hash at once instead of
+/// waiting out its time slice (nice 10 was not enough under EEVDF: a worker still waited up to a
+/// slice). Logins use whatever CPU serving leaves; when serving saturates the core they wait in
+/// the bounded queue and are refused with 503 once it is full, so a login flood never slows
+/// other requests. A failure only costs that preference, so it is logged and ignored.
 fn yield_to_requests() {
     #[cfg(target_os = "linux")]
-    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-        tracing::warn!(error = %err, "cannot lower the password thread's priority");
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        if let Err(err) =
+            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+        {
+            tracing::warn!(error = ?err, "cannot move the password thread to SCHED_IDLE");
+        }
     }
 }
 
