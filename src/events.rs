@@ -10,7 +10,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{
+        ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder, Schema,
+        path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem},
+        request_body::RequestBodyBuilder,
+        schema::{Discriminator, KnownFormat, OneOfBuilder, SchemaFormat, Type},
+    },
+};
 use uuid::Uuid;
 
 use crate::{
@@ -198,18 +206,26 @@ impl From<&event::Model> for FeedItem {
 }
 
 /// The body of every delivery (Standard Webhooks payload), signed in the `webhook-id`,
-/// `webhook-timestamp` and `webhook-signature` headers.
-#[derive(Serialize, ToSchema)]
-pub struct WebhookPayload {
+/// `webhook-timestamp` and `webhook-signature` headers: an event, or a `ping`. Published as the
+/// `EventWebhookPayload` and `PingWebhookPayload` schemas by [`describe`].
+#[derive(Serialize)]
+pub struct WebhookPayload<T> {
     /// The event type, e.g. `milestone.signed_off`, or `ping`.
     #[serde(rename = "type")]
     pub event_type: String,
     pub timestamp: DateTime<Utc>,
-    /// The event, as `GET …/events` returns it.
-    pub data: FeedItem,
+    /// The event, as `GET …/events` returns it; for a ping, the webhook's id.
+    pub data: T,
 }
 
-impl WebhookPayload {
+/// `data` of a `ping` delivery.
+#[derive(Serialize, ToSchema)]
+pub struct PingData {
+    /// The webhook pinged.
+    pub webhook_id: Uuid,
+}
+
+impl WebhookPayload<FeedItem> {
     pub fn of(row: &event::Model) -> Self {
         WebhookPayload {
             event_type: row.event_type.clone(),
@@ -217,17 +233,37 @@ impl WebhookPayload {
             data: FeedItem::from(row),
         }
     }
+}
 
+impl WebhookPayload<PingData> {
+    /// What `POST …/webhooks/{webhook_id}/ping` sends.
+    pub fn ping(webhook_id: Uuid, at: DateTime<Utc>) -> Self {
+        WebhookPayload {
+            event_type: PING.to_owned(),
+            timestamp: at,
+            data: PingData { webhook_id },
+        }
+    }
+}
+
+impl<T: Serialize> WebhookPayload<T> {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-// ---- What each event records of its resource. ----
+/// The `type` of a ping delivery (never an event type: pings are not recorded).
+pub const PING: &str = "ping";
 
-#[derive(Serialize)]
+// ---- What each event records: one type per `data` shape, published in the OpenAPI document. ----
+
+/// `data` of `org.created`; its fields are also what `org.updated` reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrgEventData)]
 struct OrgFields<'a> {
+    #[schema(value_type = String)]
     name: &'a str,
+    #[schema(value_type = String)]
     slug: &'a str,
 }
 
@@ -240,16 +276,23 @@ impl<'a> From<&'a org::Model> for OrgFields<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// `data` of `project.created` and `project.deleted`; what `project.updated` reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ProjectEventData)]
 struct ProjectFields<'a> {
+    #[schema(value_type = String)]
     name: &'a str,
+    #[schema(value_type = Option<String>)]
     description: &'a Option<String>,
+    #[schema(value_type = Option<String>)]
     system_name: &'a Option<String>,
     status: crate::domain::ProjectStatus,
     start_date: Option<NaiveDate>,
     go_live_date: Option<NaiveDate>,
     consultant_exit_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>)]
     external_id: &'a Option<String>,
+    #[schema(value_type = Option<String>)]
     external_source: &'a Option<String>,
 }
 
@@ -269,12 +312,15 @@ impl<'a> From<&'a project::Model> for ProjectFields<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// `data` of `member.added`; what `member.updated` reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MemberEventData)]
 struct MemberFields<'a> {
     user_id: Uuid,
     role: ProjectRole,
     is_lead: bool,
     weekly_hours: f64,
+    #[schema(value_type = Option<String>)]
     responsibility: &'a Option<String>,
     away: Vec<crate::domain::away::AwayPeriod>,
 }
@@ -294,16 +340,23 @@ impl<'a> From<&'a project_member::Model> for MemberFields<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// `data` of `milestone.deleted`; what `milestone.updated` reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MilestoneEventData)]
 struct MilestoneFields<'a> {
+    #[schema(value_type = String)]
     title: &'a str,
+    #[schema(value_type = String)]
     knowledge_area: &'a str,
+    #[schema(value_type = Option<String>)]
     description: &'a Option<String>,
     due_date: Option<NaiveDate>,
     staff_owner_id: Option<Uuid>,
     consultant_id: Option<Uuid>,
     stage: Stage,
+    #[schema(value_type = Option<String>)]
     external_id: &'a Option<String>,
+    #[schema(value_type = Option<String>)]
     external_source: &'a Option<String>,
 }
 
@@ -323,9 +376,23 @@ impl<'a> From<&'a milestone::Model> for MilestoneFields<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// `data` of `milestone.created`: the milestone and the texts of its acceptance criteria.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MilestoneCreatedEventData)]
+struct MilestoneCreated<'a> {
+    #[serde(flatten)]
+    milestone: MilestoneFields<'a>,
+    #[schema(value_type = Vec<String>)]
+    acceptance_criteria: Vec<&'a str>,
+}
+
+/// `data` of `criterion.added` and `criterion.deleted`; what `criterion.updated` reports
+/// changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CriterionEventData)]
 struct CriterionFields<'a> {
     milestone_id: Uuid,
+    #[schema(value_type = String)]
     text: &'a str,
     done: bool,
 }
@@ -338,6 +405,159 @@ impl<'a> From<&'a criterion::Model> for CriterionFields<'a> {
             done: c.done,
         }
     }
+}
+
+/// What `org.member_updated` reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrgMemberEventData)]
+struct OrgMemberFields {
+    role: OrgRole,
+}
+
+/// `data` of `org.member_invited`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = InvitationEventData)]
+struct InvitationFields<'a> {
+    /// The address invited (null when an existing account was invited by id).
+    #[schema(value_type = Option<String>)]
+    email: &'a Option<String>,
+    user_id: Option<Uuid>,
+    role: OrgRole,
+}
+
+/// `data` of `org.member_added`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrgMemberAddedEventData)]
+struct OrgMemberAdded {
+    user_id: Uuid,
+    role: OrgRole,
+    /// The invitation accepted, when the member joined through one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation_id: Option<Uuid>,
+}
+
+/// `data` of `org.member_removed`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrgMemberRemovedEventData)]
+struct OrgMemberRemoved {
+    user_id: Uuid,
+}
+
+/// `data` of events that carry nothing beyond their subject (`org.invitation_declined`,
+/// `org.invitation_revoked`, `api_key.revoked`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = EmptyEventData)]
+struct Nothing {}
+
+/// `data` of `project.closed`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ProjectClosedEventData)]
+struct ProjectClosed<'a> {
+    /// The consultants whose participation the closing ended.
+    #[schema(value_type = Vec<Uuid>)]
+    consultants_ended: &'a [Uuid],
+}
+
+/// `data` of `member.removed`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MemberRemovedEventData)]
+struct MemberRemoved<'a> {
+    user_id: Uuid,
+    role: ProjectRole,
+    /// Why the participation ended when nobody removed it directly: `left_organisation` or
+    /// `project_closed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    reason: Option<&'a str>,
+}
+
+/// `data` of `milestone.stage_changed`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = StageChangedEventData)]
+struct StageChanged<'a> {
+    from: Stage,
+    to: Stage,
+    /// The transition taken: `advance`, `reject` or `reopen`.
+    #[schema(value_type = String)]
+    action: &'a str,
+    #[schema(value_type = Option<String>)]
+    note: Option<&'a str>,
+}
+
+/// `data` of `milestone.signed_off`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SignedOffEventData)]
+struct SignedOff {
+    /// The staff owner who signed off (null when a write API key recorded it).
+    signed_off_by: Option<Uuid>,
+}
+
+/// `data` of `activity.logged`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActivityEventData)]
+struct ActivityFields<'a> {
+    user_id: Uuid,
+    party: ProjectRole,
+    occurred_on: NaiveDate,
+    hours: f64,
+    kind: crate::domain::ActivityKind,
+    milestone_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    external_source: &'a Option<String>,
+    #[schema(value_type = Option<String>)]
+    external_id: &'a Option<String>,
+}
+
+/// `data` of `activity.deleted`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActivityDeletedEventData)]
+struct ActivityDeleted {
+    user_id: Uuid,
+    occurred_on: NaiveDate,
+    hours: f64,
+}
+
+/// `data` of `api_key.created`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKeyEventData)]
+struct ApiKeyFields<'a> {
+    #[schema(value_type = String)]
+    name: &'a str,
+    scope: crate::domain::KeyScope,
+}
+
+/// `data` of `webhook.created`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookCreatedEventData)]
+struct WebhookCreated<'a> {
+    #[schema(value_type = String)]
+    url: &'a str,
+    event_types: Vec<String>,
+}
+
+/// `data` of `webhook.updated`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookUpdatedEventData)]
+struct WebhookUpdated<'a> {
+    #[schema(value_type = String)]
+    url: &'a str,
+    enabled: bool,
+}
+
+/// `data` of `webhook.deleted`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookDeletedEventData)]
+struct WebhookDeleted<'a> {
+    #[schema(value_type = String)]
+    url: &'a str,
+}
+
+/// `data` of `webhook.disabled`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookDisabledEventData)]
+struct WebhookDisabled {
+    /// E.g. `8 consecutive failed deliveries`.
+    reason: String,
 }
 
 fn to_value(fields: impl Serialize) -> Value {
@@ -386,7 +606,11 @@ impl Event {
     }
 
     pub fn org_member_invited(i: &org_invitation::Model) -> Self {
-        let data = json!({"email": i.email, "user_id": i.user_id, "role": i.role});
+        let data = to_value(InvitationFields {
+            email: &i.email,
+            user_id: i.user_id,
+            role: i.role,
+        });
         Self::new(
             EventKind::OrgMemberInvited,
             Scope::org(i.org_id),
@@ -400,7 +624,7 @@ impl Event {
             EventKind::OrgInvitationDeclined,
             Scope::org(i.org_id),
             i.id,
-            json!({}),
+            to_value(Nothing {}),
         )
     }
 
@@ -409,7 +633,7 @@ impl Event {
             EventKind::OrgInvitationRevoked,
             Scope::org(i.org_id),
             i.id,
-            json!({}),
+            to_value(Nothing {}),
         )
     }
 
@@ -420,15 +644,16 @@ impl Event {
         role: OrgRole,
         invitation: Option<Uuid>,
     ) -> Self {
-        let mut data = json!({"user_id": user_id, "role": role});
-        if let Some(id) = invitation {
-            data["invitation_id"] = json!(id);
-        }
+        let data = to_value(OrgMemberAdded {
+            user_id,
+            role,
+            invitation_id: invitation,
+        });
         Self::new(EventKind::OrgMemberAdded, Scope::org(org_id), user_id, data)
     }
 
     pub fn org_member_updated(org_id: Uuid, user_id: Uuid, from: OrgRole, to: OrgRole) -> Self {
-        let data = json!({"changes": {"role": {"from": from, "to": to}}});
+        let data = changes(OrgMemberFields { role: from }, OrgMemberFields { role: to });
         Self::new(
             EventKind::OrgMemberUpdated,
             Scope::org(org_id),
@@ -438,7 +663,7 @@ impl Event {
     }
 
     pub fn org_member_removed(org_id: Uuid, user_id: Uuid) -> Self {
-        let data = json!({"user_id": user_id});
+        let data = to_value(OrgMemberRemoved { user_id });
         Self::new(
             EventKind::OrgMemberRemoved,
             Scope::org(org_id),
@@ -463,7 +688,7 @@ impl Event {
     }
 
     pub fn project_closed(p: &project::Model, consultants_ended: &[Uuid]) -> Self {
-        let data = json!({"consultants_ended": consultants_ended});
+        let data = to_value(ProjectClosed { consultants_ended });
         Self::new(EventKind::ProjectClosed, Scope::project(p), p.id, data)
     }
 
@@ -475,12 +700,6 @@ impl Event {
     pub fn member_added(scope: Scope, m: &project_member::Model) -> Self {
         let data = to_value(MemberFields::from(m));
         Self::new(EventKind::MemberAdded, scope, m.user_id, data)
-    }
-
-    /// The lead a project is created with (recorded as `member.added`).
-    pub fn lead_added(p: &project::Model, user_id: Uuid) -> Self {
-        let data = json!({"user_id": user_id, "role": ProjectRole::Staff, "is_lead": true});
-        Self::new(EventKind::MemberAdded, Scope::project(p), user_id, data)
     }
 
     pub fn member_updated(
@@ -500,10 +719,11 @@ impl Event {
         role: ProjectRole,
         reason: Option<&str>,
     ) -> Self {
-        let mut data = json!({"user_id": user_id, "role": role});
-        if let Some(reason) = reason {
-            data["reason"] = json!(reason);
-        }
+        let data = to_value(MemberRemoved {
+            user_id,
+            role,
+            reason,
+        });
         Self::new(EventKind::MemberRemoved, scope, user_id, data)
     }
 
@@ -512,8 +732,10 @@ impl Event {
         m: &milestone::Model,
         criteria: &[criterion::Model],
     ) -> Self {
-        let mut data = to_value(MilestoneFields::from(m));
-        data["acceptance_criteria"] = json!(criteria.iter().map(|c| &c.text).collect::<Vec<_>>());
+        let data = to_value(MilestoneCreated {
+            milestone: MilestoneFields::from(m),
+            acceptance_criteria: criteria.iter().map(|c| c.text.as_str()).collect(),
+        });
         Self::new(EventKind::MilestoneCreated, scope, m.id, data)
     }
 
@@ -539,12 +761,17 @@ impl Event {
         to: Stage,
         note: Option<&str>,
     ) -> Self {
-        let data = json!({"from": from, "to": to, "action": action, "note": note});
+        let data = to_value(StageChanged {
+            from,
+            to,
+            action,
+            note,
+        });
         Self::new(EventKind::MilestoneStageChanged, scope, milestone_id, data)
     }
 
     pub fn milestone_signed_off(scope: Scope, milestone_id: Uuid, by: Option<Uuid>) -> Self {
-        let data = json!({"signed_off_by": by});
+        let data = to_value(SignedOff { signed_off_by: by });
         Self::new(EventKind::MilestoneSignedOff, scope, milestone_id, data)
     }
 
@@ -568,24 +795,33 @@ impl Event {
     }
 
     pub fn activity_logged(scope: Scope, a: &activity::Model) -> Self {
-        let data = json!({
-            "user_id": a.user_id, "party": a.party, "occurred_on": a.occurred_on,
-            "hours": f64::from(a.quarter_hours) / 4.0, "kind": a.kind, "milestone_id": a.milestone_id,
-            "external_source": a.external_source, "external_id": a.external_id,
+        let data = to_value(ActivityFields {
+            user_id: a.user_id,
+            party: a.party,
+            occurred_on: a.occurred_on,
+            hours: f64::from(a.quarter_hours) / 4.0,
+            kind: a.kind,
+            milestone_id: a.milestone_id,
+            external_source: &a.external_source,
+            external_id: &a.external_id,
         });
         Self::new(EventKind::ActivityLogged, scope, a.id, data)
     }
 
     pub fn activity_deleted(scope: Scope, a: &activity::Model) -> Self {
-        let data = json!({
-            "user_id": a.user_id, "occurred_on": a.occurred_on,
-            "hours": f64::from(a.quarter_hours) / 4.0,
+        let data = to_value(ActivityDeleted {
+            user_id: a.user_id,
+            occurred_on: a.occurred_on,
+            hours: f64::from(a.quarter_hours) / 4.0,
         });
         Self::new(EventKind::ActivityDeleted, scope, a.id, data)
     }
 
     pub fn api_key_created(k: &api_key::Model) -> Self {
-        let data = json!({"name": k.name, "scope": k.scope});
+        let data = to_value(ApiKeyFields {
+            name: &k.name,
+            scope: k.scope,
+        });
         Self::new(EventKind::ApiKeyCreated, Scope::org(k.org_id), k.id, data)
     }
 
@@ -594,27 +830,271 @@ impl Event {
             EventKind::ApiKeyRevoked,
             Scope::org(org_id),
             key_id,
-            json!({}),
+            to_value(Nothing {}),
         )
     }
 
     pub fn webhook_created(w: &webhook::Model) -> Self {
-        let data = json!({"url": w.url, "event_types": subscriptions_of(w)});
+        let data = to_value(WebhookCreated {
+            url: &w.url,
+            event_types: subscriptions_of(w),
+        });
         Self::new(EventKind::WebhookCreated, Scope::org(w.org_id), w.id, data)
     }
 
     pub fn webhook_updated(w: &webhook::Model) -> Self {
-        let data = json!({"url": w.url, "enabled": w.enabled});
+        let data = to_value(WebhookUpdated {
+            url: &w.url,
+            enabled: w.enabled,
+        });
         Self::new(EventKind::WebhookUpdated, Scope::org(w.org_id), w.id, data)
     }
 
     pub fn webhook_deleted(w: &webhook::Model) -> Self {
-        let data = json!({"url": w.url});
+        let data = to_value(WebhookDeleted { url: &w.url });
         Self::new(EventKind::WebhookDeleted, Scope::org(w.org_id), w.id, data)
     }
 
     pub fn webhook_disabled(w: &webhook::Model, failures: i32) -> Self {
-        let data = json!({"reason": format!("{failures} consecutive failed deliveries")});
+        let reason = format!("{failures} consecutive failed deliveries");
+        let data = to_value(WebhookDisabled { reason });
         Self::new(EventKind::WebhookDisabled, Scope::org(w.org_id), w.id, data)
     }
+}
+
+// ---- The contract: each event type's schema, the feed's union, the webhook payloads. ----
+
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// A data type's schema, registered under its name with those it refers to.
+fn named<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+    Ref::from_schema_name(T::name()).into()
+}
+
+/// `{"changes": {field: {"from", "to"}}}` where each field is one of `T`'s, with its schema.
+fn changes_of<T: ToSchema>(name: &str, schemas: &mut Schemas) -> RefOr<Schema> {
+    T::schemas(schemas);
+    let mut fields = ObjectBuilder::new().description(Some(
+        "Only the fields that changed, each with its value before and after.",
+    ));
+    if let RefOr::T(Schema::Object(object)) = T::schema() {
+        for (field, schema) in object.properties {
+            let change = ObjectBuilder::new()
+                .property("from", schema.clone())
+                .property("to", schema)
+                .required("from")
+                .required("to");
+            fields = fields.property(field, change);
+        }
+    }
+    let schema = ObjectBuilder::new()
+        .description(Some(format!(
+            "What changed, of the fields of `{}`.",
+            T::name()
+        )))
+        .property("changes", fields)
+        .required("changes")
+        .build();
+    schemas.push((name.to_owned(), schema.into()));
+    Ref::from_schema_name(name).into()
+}
+
+/// The schema of `data` for events of `kind` (exhaustive: a new kind must say its shape).
+fn data_schema(kind: EventKind, s: &mut Schemas) -> RefOr<Schema> {
+    use EventKind as K;
+    match kind {
+        K::OrgCreated => named::<OrgFields>(s),
+        K::OrgUpdated => changes_of::<OrgFields>("OrgChangesEventData", s),
+        K::OrgMemberInvited => named::<InvitationFields>(s),
+        K::OrgInvitationDeclined | K::OrgInvitationRevoked | K::ApiKeyRevoked => {
+            named::<Nothing>(s)
+        }
+        K::OrgMemberAdded => named::<OrgMemberAdded>(s),
+        K::OrgMemberUpdated => changes_of::<OrgMemberFields>("OrgMemberChangesEventData", s),
+        K::OrgMemberRemoved => named::<OrgMemberRemoved>(s),
+        K::ProjectCreated | K::ProjectDeleted => named::<ProjectFields>(s),
+        K::ProjectUpdated => changes_of::<ProjectFields>("ProjectChangesEventData", s),
+        K::ProjectClosed => named::<ProjectClosed>(s),
+        K::MemberAdded => named::<MemberFields>(s),
+        K::MemberUpdated => changes_of::<MemberFields>("MemberChangesEventData", s),
+        K::MemberRemoved => named::<MemberRemoved>(s),
+        K::MilestoneCreated => named::<MilestoneCreated>(s),
+        K::MilestoneUpdated => changes_of::<MilestoneFields>("MilestoneChangesEventData", s),
+        K::MilestoneDeleted => named::<MilestoneFields>(s),
+        K::MilestoneStageChanged => named::<StageChanged>(s),
+        K::MilestoneSignedOff => named::<SignedOff>(s),
+        K::CriterionAdded | K::CriterionDeleted => named::<CriterionFields>(s),
+        K::CriterionUpdated => changes_of::<CriterionFields>("CriterionChangesEventData", s),
+        K::ActivityLogged => named::<ActivityFields>(s),
+        K::ActivityDeleted => named::<ActivityDeleted>(s),
+        K::ApiKeyCreated => named::<ApiKeyFields>(s),
+        K::WebhookCreated => named::<WebhookCreated>(s),
+        K::WebhookUpdated => named::<WebhookUpdated>(s),
+        K::WebhookDeleted => named::<WebhookDeleted>(s),
+        K::WebhookDisabled => named::<WebhookDisabled>(s),
+    }
+}
+
+/// `milestone.signed_off` → `MilestoneSignedOffEvent`.
+fn event_schema_name(kind: EventKind) -> String {
+    let mut name = String::new();
+    for word in kind.as_str().split(['.', '_']) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name + "Event"
+}
+
+/// A string that can only be `value`.
+fn constant(value: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([value]))
+}
+
+/// Publishes the event contract in `doc`: a schema per event type (the feed item with its `type`
+/// fixed and its `data` typed), `EventResponse` as their union discriminated by `type`, the two
+/// delivery bodies (`EventWebhookPayload`, `PingWebhookPayload`), and the OpenAPI 3.1 `webhooks`
+/// a receiver implements.
+pub fn describe(doc: &mut OpenApi) {
+    let mut schemas = Schemas::new();
+    let mut variants = OneOfBuilder::new();
+    let mut mapping = Vec::new();
+    for &kind in EventKind::ALL {
+        let data = data_schema(kind, &mut schemas);
+        let mut item = match FeedItem::schema() {
+            RefOr::T(Schema::Object(item)) => item,
+            _ => continue,
+        };
+        item.description = Some(format!("A `{}` event.", kind.as_str()));
+        item.properties
+            .insert("type".into(), constant(kind.as_str()).build().into());
+        item.properties.insert("data".into(), data);
+        let name = event_schema_name(kind);
+        let reference = Ref::from_schema_name(&name);
+        mapping.push((kind.as_str(), reference.ref_location.clone()));
+        variants = variants.item(reference);
+        schemas.push((name, Schema::Object(item).into()));
+    }
+    let union = variants
+        .description(Some(
+            "One event as `GET …/events` lists it and as a webhook delivery's `data` carries \
+             it; `type` says which, and the shape of `data` follows from it.",
+        ))
+        .discriminator(Some(Discriminator::with_mapping("type", mapping)));
+    schemas.push(("EventResponse".into(), union.into()));
+
+    let envelope = |kind: RefOr<Schema>, data: RefOr<Schema>, about: &str| {
+        ObjectBuilder::new()
+            .description(Some(about))
+            .property("type", kind)
+            .property(
+                "timestamp",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            )
+            .property("data", data)
+            .required("type")
+            .required("timestamp")
+            .required("data")
+            .build()
+    };
+    let event_payload = envelope(
+        Ref::from_schema_name("EventType").into(),
+        Ref::from_schema_name("EventResponse").into(),
+        "The delivery of one event.",
+    );
+    let ping_data = named::<PingData>(&mut schemas);
+    let ping_payload = envelope(
+        constant(PING).build().into(),
+        ping_data,
+        "A ping: sent only by `POST …/webhooks/{webhook_id}/ping`, never recorded as an event.",
+    );
+    schemas.push(("EventWebhookPayload".into(), event_payload.into()));
+    schemas.push(("PingWebhookPayload".into(), ping_payload.into()));
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
+    let mut webhooks = doc.webhooks.take().unwrap_or_default();
+    webhooks.paths.insert(
+        "event".into(),
+        receiver(
+            "receive_event",
+            "EventWebhookPayload",
+            "An event your webhook subscribes to",
+        ),
+    );
+    webhooks.paths.insert(
+        "ping".into(),
+        receiver(
+            "receive_ping",
+            "PingWebhookPayload",
+            "A ping sent with `POST …/webhooks/{webhook_id}/ping`",
+        ),
+    );
+    doc.webhooks = Some(webhooks);
+}
+
+/// The request buyin sends a receiver, with its Standard Webhooks headers.
+fn receiver(operation_id: &str, body: &str, summary: &str) -> PathItem {
+    let header = |name: &str, about: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(about))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some(operation_id))
+        .tag("webhooks")
+        .summary(Some(summary))
+        .description(Some(
+            "Sent to the webhook's `url` as `POST` with a JSON body. Verify the signature with \
+             any Standard Webhooks library and the webhook's `secret` before trusting the body; \
+             deliveries are at least once (deduplicate by `webhook-id`, the same on every \
+             retry).",
+        ))
+        .parameter(header(
+            "webhook-id",
+            "The delivery's id: the same on every retry of it.",
+        ))
+        .parameter(header(
+            "webhook-timestamp",
+            "When this attempt was signed, in Unix seconds (real time).",
+        ))
+        .parameter(header(
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the webhook's secret.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(body)))
+                        .build(),
+                )
+                .build(),
+        ))
+        .response(
+            "2XX",
+            ResponseBuilder::new().description(
+                "Accepted. Any other status, a redirect or no answer within \
+                 `BUYIN_WEBHOOK_TIMEOUT` is a failure, retried after about 5 s, 30 s, 2 min, \
+                 10 min, 1 h and 6 h.",
+            ),
+        )
+        .build();
+    // buyin signs the request; it sends no credential of the receiver's API.
+    operation.security = Some(Vec::new());
+    PathItem::new(HttpMethod::Post, operation)
 }

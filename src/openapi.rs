@@ -28,7 +28,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem, ProblemCode};
         (url = "/", description = "The server that serves this document"),
         (url = "http://127.0.0.1:8080", description = "A local `cargo run` (the default `BUYIN_BIND`)"),
     ),
-    components(schemas(Problem, ProblemCode, FieldError, crate::events::WebhookPayload, crate::domain::events::EventKind)),
+    components(schemas(Problem, ProblemCode, FieldError, crate::domain::events::EventKind, crate::domain::query::Order)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),
@@ -154,6 +154,7 @@ const COMMON: [(&str, &str, &str); 10] = [
 
 /// Adds the common problem responses to every operation that can give them.
 pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    crate::events::describe(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
     for (_, name, description) in COMMON {
         let mut response = ResponseBuilder::new().description(description).content(
@@ -176,6 +177,7 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             .insert(name.to_owned(), response.build().into());
     }
 
+    share_item_schemas(components);
     for schema in components.schemas.values_mut() {
         if let RefOr::T(schema) = schema {
             forbid_nul(schema);
@@ -217,6 +219,8 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             let has_body = op.request_body.is_some();
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            // An open operation says so (`security: []`) rather than leaving it unsaid.
+            op.security.get_or_insert_with(Vec::new);
             // Every operation a person can call with a token also takes an API key (which may
             // then be refused by scope: see the 403 responses).
             if secured && let Some(security) = op.security.as_mut() {
@@ -242,6 +246,39 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// A page's `items` refer to their resource's schema (`Page_ProjectResponse` lists
+/// `ProjectResponse`s) instead of repeating it inline, so a generated client has one class per
+/// resource, whichever list or operation returned it.
+fn share_item_schemas(components: &mut utoipa::openapi::Components) {
+    let pages: Vec<String> = components
+        .schemas
+        .keys()
+        .filter(|name| name.starts_with("Page_"))
+        .cloned()
+        .collect();
+    for page in pages {
+        let item_name = page.trim_start_matches("Page_").to_owned();
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&page) else {
+            continue;
+        };
+        let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("items") else {
+            continue;
+        };
+        let ArrayItems::RefOrSchema(item) = &mut array.items else {
+            continue;
+        };
+        let RefOr::T(inline) = item.as_ref() else {
+            continue;
+        };
+        let inline = inline.clone();
+        **item = Ref::from_schema_name(&item_name).into();
+        components
+            .schemas
+            .entry(item_name)
+            .or_insert_with(|| RefOr::T(inline));
+    }
 }
 
 /// Every string the API takes is refused with 400 `nul_byte` when it holds a NUL character

@@ -289,9 +289,26 @@ pub struct MyProject {
     pub is_lead: bool,
 }
 
+/// `type` of a person's `/me`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonType {
+    User,
+}
+
+/// `type` of an API key's `/me`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyType {
+    ApiKey,
+}
+
 /// A person: their account, organisations and active participations.
 #[derive(Serialize, ToSchema)]
 pub struct PersonIdentity {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub kind: PersonType,
     #[serde(flatten)]
     pub account: UserResponse,
     pub organisations: Vec<MyOrganisation>,
@@ -304,6 +321,9 @@ pub struct PersonIdentity {
 /// An organisation's API key: what it is and what it may do.
 #[derive(Serialize, ToSchema)]
 pub struct KeyIdentity {
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub kind: KeyType,
     pub key_id: Uuid,
     #[schema(example = "NewAMS sync")]
     pub name: String,
@@ -315,9 +335,9 @@ pub struct KeyIdentity {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Who the caller is: `type` says which.
+/// Who the caller is: `type` (`user` or `api_key`) says which.
 #[derive(Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum MeResponse {
     User(PersonIdentity),
     ApiKey(KeyIdentity),
@@ -347,6 +367,7 @@ async fn me(
                 more_projects,
             },
         ) => MeResponse::User(PersonIdentity {
+            kind: PersonType::User,
             account: UserResponse {
                 id: user.id,
                 email: user.email.clone(),
@@ -376,6 +397,7 @@ async fn me(
             more_projects,
         }),
         (Caller::Key(key), Identity::Key { org }) => MeResponse::ApiKey(KeyIdentity {
+            kind: KeyType::ApiKey,
             key_id: key.key_id,
             name: key.name.clone(),
             org_id: org.id,

@@ -31,7 +31,7 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
-fn bad_query(code: &'static str, detail: impl Into<String>) -> ApiError {
+pub fn bad_query(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, detail)
 }
 

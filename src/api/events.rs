@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{common::limit, extract::Authenticated};
+use super::{
+    common::{bad_query, limit},
+    extract::Authenticated,
+};
 use crate::{
     domain::query::{Order, PageRequest},
     entity::event,
@@ -29,9 +32,11 @@ pub struct EventPage {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
-    /// The `next_cursor` of the previous page: only events after it in `order` (exclusive);
-    /// omit to start at the beginning (the oldest, or with `order=desc` the newest).
-    pub after: Option<i64>,
+    /// The `next_cursor` of the previous page, or the `id` of the last event seen: only events
+    /// after it in `order` (exclusive); omit to start at the beginning (the oldest, or with
+    /// `order=desc` the newest). A string, like every cursor, though it holds digits.
+    #[param(pattern = "^[0-9]{1,18}$", example = "1042")]
+    pub after: Option<String>,
     /// `asc` (default: oldest first, for polling) or `desc` (newest first, for a panel).
     pub order: Option<Order>,
     /// 1 to 100 (default 50).
@@ -51,9 +56,24 @@ fn event_page((rows, more): (Vec<event::Model>, bool)) -> EventPage {
 }
 
 fn request(query: &EventQuery) -> Result<PageRequest<i64>, ApiError> {
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(digits) => Some(
+            digits
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id >= 0 && digits.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    bad_query(
+                        "invalid_cursor",
+                        "`after` is not an event id: pass a `next_cursor` or an event's `id`.",
+                    )
+                })?,
+        ),
+    };
     Ok(PageRequest {
         limit: limit(query.limit)?,
-        after: query.after,
+        after,
         order: query.order.unwrap_or_default(),
     })
 }

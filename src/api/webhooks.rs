@@ -160,7 +160,7 @@ type WebhookPath = web::Path<(Uuid, Uuid)>;
     params(("org_id" = Uuid, Path)),
     request_body = CreateWebhook,
     responses(
-        (status = 201, description = "Registered; `secret` is shown only now. Deliveries carry a `WebhookPayload` body.", body = CreatedWebhook,
+        (status = 201, description = "Registered; `secret` is shown only now. Deliveries carry an `EventWebhookPayload` or `PingWebhookPayload` body (see the document's `webhooks`).", body = CreatedWebhook,
             headers(("Location" = String, description = "The webhook."))),
         (status = 403, description = "Not an organisation admin.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an http(s) URL to a public address, or bad event types.", body = Problem, content_type = "application/problem+json"),

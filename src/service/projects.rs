@@ -82,9 +82,10 @@ pub async fn create(
         responsibility: None,
         joined_at: caller.now(),
     };
-    project_members::insert(&txn, lead).await?;
+    let lead = project_members::insert(&txn, lead).await?;
     record(&txn, caller.actor(), Event::project_created(&project)).await?;
-    record(&txn, caller.actor(), Event::lead_added(&project, lead_id)).await?;
+    let event = Event::member_added(Scope::project(&project), &lead);
+    record(&txn, caller.actor(), event).await?;
     Ok(Pending::new(txn, project))
 }
 

@@ -19,7 +19,6 @@ use std::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
 use sea_orm::ColumnTrait;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{AppState, access::org_admin_person, auth::Caller, idempotency::Pending, outbound};
@@ -28,7 +27,7 @@ use crate::{
     domain::integration::{NewWebhook, WebhookPatch},
     entity::{webhook, webhook_delivery, webhook_delivery_attempt},
     error::ApiError,
-    events::{self, Actor, Event, record},
+    events::{self, Actor, Event, PING, WebhookPayload, record},
     repo::{PageRequest, webhooks},
 };
 
@@ -223,10 +222,9 @@ pub async fn ping(
 ) -> Result<Pending<webhook_delivery::Model>, ApiError> {
     let w = load(state, caller, org_id, webhook_id).await?;
     let now = caller.now();
-    let payload =
-        json!({"type": "ping", "timestamp": now, "data": {"webhook_id": w.id}}).to_string();
+    let payload = WebhookPayload::ping(w.id, now).to_json();
     let txn = super::begin_write(&state.db).await?;
-    let queued = webhooks::enqueue(&txn, w.id, None, "ping", payload, now).await?;
+    let queued = webhooks::enqueue(&txn, w.id, None, PING, payload, now).await?;
     Ok(Pending::new(txn, queued))
 }
 

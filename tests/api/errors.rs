@@ -522,7 +522,7 @@ async fn a_bad_parameter_is_named_without_echoing_control_characters() {
     for path in [
         "/api/v1/projects?%00%01bad=1".to_owned(),
         format!("/api/v1/projects?{long}=1"),
-        format!("/api/v1/orgs/{}/events?after=%00", w.org_id),
+        format!("/api/v1/orgs/{}/events?limit=%00", w.org_id),
     ] {
         let res = app.get(&path, t).await;
         res.assert_problem(400, "invalid_query_parameter");

@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use sea_orm::{ConnectionTrait, DbBackend};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -71,6 +71,11 @@ async fn polling_after_an_id_returns_only_newer_events() {
         .unwrap();
     let none = app.get(&format!("{path}?after={last}"), t).await;
     assert_eq!(none.body["items"], json!([]));
+    // `after` is a cursor like any other (a string of digits); anything else is refused.
+    for bad in ["", "abc", "-1", "1.5", "99999999999999999999"] {
+        let res = app.get(&format!("{path}?after={bad}"), t).await;
+        res.assert_problem(400, "invalid_cursor");
+    }
 }
 
 #[actix_web::test]
@@ -135,5 +140,228 @@ async fn a_change_whose_event_cannot_be_written_is_rolled_back() {
             .unwrap()
             .iter()
             .all(|m| m["user_id"] != w.spare_member.id.to_string())
+    );
+}
+
+/// The properties a schema declares (following `$ref` and `allOf`), and which are required.
+fn declared(doc: &Value, schema: &Value) -> (Vec<String>, Vec<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return declared(doc, &doc["components"]["schemas"][name]);
+    }
+    let mut properties: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        let (p, r) = declared(doc, part);
+        properties.extend(p);
+        required.extend(r);
+    }
+    (properties, required)
+}
+
+#[actix_web::test]
+async fn every_event_in_the_feed_has_the_data_its_type_publishes() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let (org, project) = (
+        format!("/api/v1/orgs/{}", w.org_id),
+        format!("/api/v1/projects/{}", w.project_id),
+    );
+    let milestone = format!("{project}/milestones/{}", w.milestone_id);
+    let (admin, lead) = (
+        format!("Bearer {}", w.admin.access_token),
+        format!("Bearer {}", w.lead.access_token),
+    );
+    for (path, auth, body) in [
+        (org.clone(), &admin, r#"{"name": "Acme Assoc."}"#),
+        (project.clone(), &lead, r#"{"go_live_date": "2031-01-05"}"#),
+        (
+            milestone.clone(),
+            &lead,
+            r#"{"title": "Run dues invoicing"}"#,
+        ),
+        (
+            format!("{milestone}/criteria/{}", w.criterion_id),
+            &lead,
+            r#"{"done": true}"#,
+        ),
+        (
+            format!("{project}/members/{}", w.staff.id),
+            &lead,
+            r#"{"weekly_hours": 6}"#,
+        ),
+        (
+            format!("{org}/members/{}", w.spare_member.id),
+            &admin,
+            r#"{"role": "admin"}"#,
+        ),
+    ] {
+        let res = app.patch_any_version(&path, auth, body).await;
+        assert_eq!(res.status, 200, "PATCH {path}: {}", res.body);
+    }
+    let t = |u: &crate::helpers::TestUser| Some(u.access_token.clone());
+    for (method, path, token, body) in [
+        (
+            Method::POST,
+            format!("{milestone}/transitions"),
+            t(&w.consultant),
+            Some(json!({"action": "advance"})),
+        ),
+        (
+            Method::DELETE,
+            format!("{project}/activities/{}", w.activity_id),
+            t(&w.lead),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{org}/api-keys/{}", w.spare_key_id),
+            t(&w.admin),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{org}/invitations/{}", w.invitation_id),
+            t(&w.admin),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{project}/members/{}", w.consultant.id),
+            t(&w.lead),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{org}/webhooks/{}", w.webhook_id),
+            t(&w.admin),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{org}/members/{}", w.spare_member.id),
+            t(&w.admin),
+            None,
+        ),
+    ] {
+        let auth = format!("Bearer {}", token.unwrap_or_default());
+        let headers = [
+            ("if-match", "*"),
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let res = app.raw(method.clone(), &path, &headers, body).await;
+        assert!(res.status < 300, "{method} {path}: {}", res.body);
+    }
+
+    let doc = serde_json::to_value(buyin::openapi::document()).unwrap();
+    let union = &doc["components"]["schemas"]["EventResponse"];
+    let mapping = &union["discriminator"]["mapping"];
+    assert_eq!(union["discriminator"]["propertyName"], "type");
+    let feed = app
+        .get(
+            &format!("{org}/events?limit=100"),
+            Some(&w.admin.access_token),
+        )
+        .await;
+    let mut seen = std::collections::BTreeSet::new();
+    for item in feed.body["items"].as_array().unwrap() {
+        let kind = item["type"].as_str().unwrap();
+        let variant = &mapping[kind];
+        assert!(variant.is_string(), "`{kind}` is in the published mapping");
+        let variant = &doc["components"]["schemas"][variant
+            .as_str()
+            .unwrap()
+            .trim_start_matches("#/components/schemas/")];
+        assert_eq!(variant["properties"]["type"]["enum"], json!([kind]));
+        let (properties, required) = declared(&doc, &variant["properties"]["data"]);
+        let data = item["data"].as_object().unwrap();
+        for key in data.keys() {
+            assert!(
+                properties.contains(key),
+                "`{kind}` sends `{key}`, not in its schema"
+            );
+        }
+        for key in &required {
+            assert!(
+                data.contains_key(key),
+                "`{kind}` lacks required `{key}`: {data:?}"
+            );
+        }
+        if let Some(changes) = data.get("changes").and_then(Value::as_object) {
+            let (fields, _) = declared(&doc, &variant["properties"]["data"]);
+            assert_eq!(fields, ["changes"]);
+            let schema = &doc["components"]["schemas"][variant["properties"]["data"]["$ref"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("#/components/schemas/")];
+            let (changeable, _) = declared(&doc, &schema["properties"]["changes"]);
+            for key in changes.keys() {
+                assert!(
+                    changeable.contains(key),
+                    "`{kind}` changes `{key}`, not published"
+                );
+            }
+        }
+        seen.insert(kind.to_owned());
+    }
+    assert_eq!(seen.len(), 22, "event types checked: {seen:?}");
+}
+
+#[test]
+fn the_spec_names_every_event_type_and_what_a_receiver_gets() {
+    let doc = serde_json::to_value(buyin::openapi::document()).unwrap();
+    let types = doc["components"]["schemas"]["EventType"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mapping = doc["components"]["schemas"]["EventResponse"]["discriminator"]["mapping"]
+        .as_object()
+        .unwrap();
+    let mapped: Vec<Value> = mapping.keys().map(|k| json!(k)).collect();
+    let mut sorted = types.clone();
+    sorted.sort_by_key(|t| t.as_str().unwrap_or_default().to_owned());
+    assert_eq!(mapped, sorted, "one typed event schema per event type");
+    assert_eq!(
+        doc["components"]["schemas"]["EventResponse"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .len(),
+        types.len()
+    );
+    for (hook, body) in [
+        ("event", "EventWebhookPayload"),
+        ("ping", "PingWebhookPayload"),
+    ] {
+        let post = &doc["webhooks"][hook]["post"];
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{body}")
+        );
+        let headers: Vec<&str> = post["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            headers,
+            ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["PingWebhookPayload"]["properties"]["type"]["enum"],
+        json!(["ping"])
     );
 }
