@@ -209,6 +209,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 4xx: the request (or one item of a batch) was refused; the server is fine.
+    pub fn is_client_error(&self) -> bool {
+        actix_web::ResponseError::status_code(self).is_client_error()
+    }
+
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::BadRequest {
             code,

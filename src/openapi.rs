@@ -2,6 +2,8 @@
 //! registered (so an unregistered handler cannot be documented, nor the reverse); the problem
 //! responses every operation can give are added here once, by rule, instead of by hand on each.
 
+use std::collections::BTreeSet;
+
 use actix_web::App;
 use utoipa::{
     Modify, OpenApi, PartialSchema,
@@ -178,8 +180,15 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     }
 
     share_item_schemas(components);
-    for schema in components.schemas.values_mut() {
-        if let RefOr::T(schema) = schema {
+    // The rules a client must follow go on what a client sends; responses stay plain, so the
+    // examples Swagger UI makes of them are not pattern noise.
+    let sent = request_schemas(&doc);
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in components.schemas.iter_mut() {
+        if let RefOr::T(schema) = schema
+            && sent.contains(name)
+        {
+            state_text_limits(name, schema);
             forbid_nul(schema);
         }
     }
@@ -278,6 +287,105 @@ fn share_item_schemas(components: &mut utoipa::openapi::Components) {
             .schemas
             .entry(item_name)
             .or_insert_with(|| RefOr::T(inline));
+    }
+}
+
+/// The schemas a request body refers to, directly or through others.
+fn request_schemas(doc: &utoipa::openapi::OpenApi) -> BTreeSet<String> {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    found.extend(
+                        target
+                            .strip_prefix("#/components/schemas/")
+                            .map(str::to_owned),
+                    );
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.post, &item.put, &item.patch, &item.delete, &item.get]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(body) = &op.request_body {
+                refs(
+                    &serde_json::to_value(body).unwrap_or_default(),
+                    &mut pending,
+                );
+            }
+        }
+    }
+    let schemas = doc.components.as_ref().map(|c| &c.schemas);
+    let mut seen = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if seen.insert(name.clone())
+            && let Some(schema) = schemas.and_then(|s| s.get(&name))
+        {
+            refs(
+                &serde_json::to_value(schema).unwrap_or_default(),
+                &mut pending,
+            );
+        }
+    }
+    seen
+}
+
+/// The length rule of each free-text field a client sends, `(minLength, maxLength)`, from the
+/// constants the server checks. Lengths count characters as sent, padding included, like the
+/// server (`domain::text::at_most`), so a value outside them is always refused. Passwords are
+/// limited in bytes (1024): a password of more characters is always refused, and the field's
+/// description says the rest.
+fn text_limits(schema: &str, property: &str) -> Option<(usize, usize)> {
+    use crate::domain::{Email, Password, integration, member, milestone, text};
+    let new_password = schema == "RegisterRequest" || property == "new_password";
+    Some(match property {
+        "name" | "title" | "display_name" => (1, text::NAME_MAX),
+        "knowledge_area" => (1, milestone::KNOWLEDGE_AREA_MAX),
+        "text" | "acceptance_criteria" => (1, milestone::CRITERION_MAX),
+        "description" if schema.contains("Webhook") => (0, integration::WEBHOOK_DESCRIPTION.1),
+        "description" => (0, text::DESCRIPTION.1),
+        "system_name" => (0, text::SYSTEM_NAME.1),
+        "external_id" => (0, text::EXTERNAL_ID.1),
+        "external_source" => (0, text::EXTERNAL_SOURCE.1),
+        "note" => (0, text::NOTE.1),
+        "responsibility" => (0, member::RESPONSIBILITY.1),
+        "email" => (1, Email::MAX_CHARS),
+        "slug" => (2, text::SLUG_MAX),
+        "url" => (1, integration::WEBHOOK_URL_MAX),
+        "password" | "new_password" if new_password => (Password::MIN_CHARS, Password::MAX_BYTES),
+        "password" | "current_password" => (1, Password::MAX_BYTES),
+        _ => return None,
+    })
+}
+
+/// Writes [`text_limits`] into the string properties of `schema` (and into the items of a
+/// list of texts).
+fn state_text_limits(name: &str, schema: &mut Schema) {
+    let Schema::Object(object) = schema else {
+        return;
+    };
+    for (property, field) in object.properties.iter_mut() {
+        let Some((min, max)) = text_limits(name, property) else {
+            continue;
+        };
+        let target = match field {
+            RefOr::T(Schema::Array(array)) => match &mut array.items {
+                ArrayItems::RefOrSchema(item) => item.as_mut(),
+                _ => continue,
+            },
+            other => other,
+        };
+        if let RefOr::T(Schema::Object(text)) = target {
+            text.max_length = Some(max);
+            text.min_length = (min > 0).then_some(min);
+        }
     }
 }
 

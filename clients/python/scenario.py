@@ -27,7 +27,12 @@ from buyin_client.api.activities import log_activity
 from buyin_client.api.api_keys import create_key
 from buyin_client.api.auth import accept_invitation, login, register
 from buyin_client.api.events import org_events
-from buyin_client.api.milestones import create_milestone, transition, update_criterion
+from buyin_client.api.milestones import (
+    create_milestone,
+    sync_milestones,
+    transition,
+    update_criterion,
+)
 from buyin_client.api.organisations import add_org_member, create_org
 from buyin_client.api.project_members import add_project_member, list_project_members
 from buyin_client.api.projects import create_project
@@ -43,6 +48,7 @@ from buyin_client.models import (
     CreateOrg,
     CreateProject,
     CreateWebhook,
+    ItemStatus,
     EventWebhookPayload,
     KeyScope,
     LogActivity,
@@ -53,6 +59,8 @@ from buyin_client.models import (
     ProjectRole,
     RegisterRequest,
     Stage,
+    SyncMilestone,
+    SyncMilestones,
     TransitionRequest,
     UpdateCriterion,
 )
@@ -157,6 +165,20 @@ def main() -> None:
         body=AddProjectMember(role=ProjectRole.CONSULTANT, user_id=consultant.id)))
     members = ok("list the participants", list_project_members.sync_detailed(project.id, client=lead.client))
     check("three participants", len(members.items) == 3)
+
+    # The vendor syncs its plan in one call, twice: the second changes nothing.
+    plan = SyncMilestones(items=[
+        SyncMilestone(external_source="newams", external_id=f"M-{n}", title=title,
+                      knowledge_area=area)
+        for n, (title, area) in enumerate([("Run the renewals", "membership renewals"),
+                                           ("Publish the event calendar", "events")])
+    ])
+    synced = ok("sync the vendor's milestones", sync_milestones.sync_detailed(
+        project.id, client=vendor, body=plan))
+    check("both are created", [i.status for i in synced.items] == [ItemStatus.CREATED] * 2)
+    resynced = ok("sync them again", sync_milestones.sync_detailed(
+        project.id, client=vendor, body=plan))
+    check("nothing changed", resynced.unchanged == 2 and resynced.created == 0)
 
     milestone = ok("create a milestone", create_milestone.sync_detailed(
         project.id, client=lead.client,

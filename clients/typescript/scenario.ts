@@ -131,6 +131,22 @@ async function main() {
   }));
   check("three participants", members.items.length === 3);
 
+  // The vendor syncs its plan in one call, twice: the second changes nothing.
+  const plan = {
+    items: [
+      { external_source: "newams", external_id: "M-1", title: "Run the renewals", knowledge_area: "membership renewals" },
+      { external_source: "newams", external_id: "M-2", title: "Publish the event calendar", knowledge_area: "events" },
+    ],
+  };
+  const synced = ok("sync the vendor's milestones", await api.POST("/api/v1/projects/{project_id}/milestones/batch", {
+    headers: bearer(key.secret), params: { path: { project_id } }, body: plan,
+  }));
+  check("both are created", synced.items.every((i) => i.status === "created" && i.resource?.external_source === "newams"));
+  const resynced = ok("sync them again", await api.POST("/api/v1/projects/{project_id}/milestones/batch", {
+    headers: bearer(key.secret), params: { path: { project_id } }, body: plan,
+  }));
+  check("nothing changed", resynced.unchanged === 2 && resynced.created === 0);
+
   const milestone = ok("create a milestone", await api.POST("/api/v1/projects/{project_id}/milestones", {
     headers: lead.auth, params: { path: { project_id } },
     body: {

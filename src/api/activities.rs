@@ -1,14 +1,14 @@
 //! `/projects/{project_id}/activities` (the ledger) and `/projects/{project_id}/readiness`.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, http::StatusCode, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    bodies::activities::LogActivity,
-    common::{Page, envelope, page, text_param},
+    bodies::activities::{LogActivity, SyncActivities, synced_entry},
+    common::{BatchResponse, Page, batch_size, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
@@ -27,6 +27,7 @@ use crate::{
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(log_activity)
+        .service(sync_activities)
         .service(list_activities)
         .service(delete_activity)
         .service(get_readiness);
@@ -132,6 +133,45 @@ async fn log_activity(
         logged.value().id
     ));
     commit(logged, &claim, reply, activity_response).await
+}
+
+/// Log many time entries by their external ids (a vendor's sync).
+///
+/// Each item is an entry as `POST …/activities` takes it, with `external_source` and
+/// `external_id` required: logged (`created`) unless the project has an entry under that id;
+/// `unchanged` when that entry has the same values; `failed` with 409 `external_id_taken` when
+/// its values differ (entries are never edited: delete it and log the corrected one). Every
+/// rule and right of a single entry applies to each item alone; an item that fails writes
+/// nothing, the others stand. Sending the same batch again changes nothing, and with the same
+/// `Idempotency-Key` the first answer is replayed.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path)),
+    request_body = SyncActivities,
+    responses(
+        (status = 200, description = "One result per item, in the order sent.", body = BatchResponse<ActivityResponse>),
+        (status = 403, description = "Not a member of the project, or a read-only key.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not 1 to 100 items.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/projects/{project_id}/activities/batch")]
+async fn sync_activities(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    claim: RequestClaim,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<SyncActivities>,
+) -> Result<HttpResponse, ApiError> {
+    batch_size(body.items.len())?;
+    let items = body
+        .items
+        .into_iter()
+        .map(|item| synced_entry(item).map_err(ApiError::Validation))
+        .collect();
+    let synced = activities::sync(&state, &caller, path.into_inner(), items).await?;
+    let answer = |results| BatchResponse::of(results, activity_response);
+    commit(synced, &claim, Reply::new(StatusCode::OK), answer).await
 }
 
 /// The activity ledger, oldest first.

@@ -38,7 +38,7 @@ pub struct RegisterRequest {
     pub email: String,
     /// At least 12 visible characters, at most 1024 bytes; not blank, not one character
     /// repeated, not one of the most common passwords.
-    #[schema(example = "correct horse battery staple", min_length = 12)]
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     /// 1 to 200 characters.
     #[schema(example = "Ada Lovelace")]
@@ -80,6 +80,7 @@ pub struct TokenResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(example = "bir_3q2-7wEvx8Ypc0n1M1x4cXJ0aWNsZS1pZC0wMDAwMDAwMQ")]
     pub refresh_token: String,
 }
 
@@ -205,6 +206,7 @@ async fn logout(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    #[schema(example = "correct horse battery staple")]
     pub current_password: String,
     /// At least 12 visible characters, at most 1024 bytes; not blank, not one character
     /// repeated, not one of the most common passwords, not the current one.

@@ -15,8 +15,12 @@ use uuid::Uuid;
 use super::idempotency::{Answered, RequestClaim};
 pub use crate::domain::precondition::IfMatch;
 use crate::{
-    domain::query::{Order, PageRequest},
-    error::ApiError,
+    domain::{
+        ItemStatus,
+        batch::MAX_BATCH,
+        query::{Order, PageRequest},
+    },
+    error::{ApiError, Problem},
     service::idempotency::Pending,
 };
 
@@ -197,4 +201,73 @@ pub async fn commit<T, B: Serialize>(
     let mut res = res.body(json);
     res.extensions_mut().insert(Answered);
     Ok(res)
+}
+
+/// One item's result, at the position it was sent in.
+#[derive(Serialize, ToSchema)]
+pub struct BatchItem<T: ToSchema> {
+    /// The item's position in the request, from 0.
+    pub index: usize,
+    pub status: ItemStatus,
+    /// The resource as it now stands; null when the item failed.
+    pub resource: Option<T>,
+    /// Why the item failed (the problem its own request would have answered); null otherwise.
+    pub problem: Option<Problem>,
+}
+
+/// The answer to a batch: one result per item, in the order sent, and how many of each.
+#[derive(Serialize, ToSchema)]
+pub struct BatchResponse<T: ToSchema> {
+    pub items: Vec<BatchItem<T>>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+impl<T: ToSchema> BatchResponse<T> {
+    /// Numbers `results` in order, answers each as `to`, and counts them.
+    pub fn of<V>(
+        results: impl IntoIterator<Item = Result<(ItemStatus, V), ApiError>>,
+        to: impl Fn(V) -> T,
+    ) -> Self {
+        let mut batch = BatchResponse {
+            items: Vec::new(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            failed: 0,
+        };
+        for (index, result) in results.into_iter().enumerate() {
+            let (status, resource, problem) = match result {
+                Ok((status, resource)) => (status, Some(to(resource)), None),
+                Err(e) => (ItemStatus::Failed, None, Some(e.to_problem())),
+            };
+            *match status {
+                ItemStatus::Created => &mut batch.created,
+                ItemStatus::Updated => &mut batch.updated,
+                ItemStatus::Unchanged => &mut batch.unchanged,
+                ItemStatus::Failed => &mut batch.failed,
+            } += 1;
+            batch.items.push(BatchItem {
+                index,
+                status,
+                resource,
+                problem,
+            });
+        }
+        batch
+    }
+}
+
+/// 422 unless a batch holds 1 to [`MAX_BATCH`] items.
+pub fn batch_size(items: usize) -> Result<(), ApiError> {
+    if (1..=MAX_BATCH).contains(&items) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "items",
+            format!("must hold 1 to {MAX_BATCH} items"),
+        ))
+    }
 }

@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use super::{
     bodies::milestones::{
-        CreateCriterion, CreateMilestone, TransitionRequest, UpdateCriterion, UpdateMilestone,
+        CreateCriterion, CreateMilestone, SyncMilestones, TransitionRequest, UpdateCriterion,
+        UpdateMilestone,
     },
-    common::{IfMatch, Page, envelope, page, text_param},
+    common::{BatchResponse, IfMatch, Page, batch_size, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
@@ -20,7 +21,7 @@ use crate::{
     domain::query::MilestoneFilter,
     domain::{
         Action, Stage,
-        milestone::{CriterionPatch, MilestonePatch, Move, NewMilestone},
+        milestone::{CriterionPatch, MilestonePatch, Move, NewMilestone, Upsert},
     },
     entity::{criterion, milestone, milestone_transition},
     error::{ApiError, Problem},
@@ -32,6 +33,7 @@ use crate::{
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_milestone)
+        .service(sync_milestones)
         .service(list_milestones)
         .service(get_milestone)
         .service(update_milestone)
@@ -223,6 +225,51 @@ async fn create_milestone(
     ))
     .with_etag(created.version);
     commit(view, &claim, reply, detail).await
+}
+
+/// Create or update many milestones by their external ids (a vendor's sync).
+///
+/// Each item is the milestone the vendor keeps under `external_source` + `external_id`: created
+/// when the project has none under that id, otherwise brought up to date (fields the item
+/// leaves out stay as they are; `null` clears). Every rule, right and event of a create or an
+/// edit applies to each item alone: an item that breaks one fails with its problem and writes
+/// nothing, and the others stand. Edits need no `If-Match` (the vendor's record wins). Sending
+/// the same batch again changes nothing (`unchanged`), and with the same `Idempotency-Key` the
+/// first answer is replayed. The body is limited to 64 KiB like every other: 100 items with
+/// short descriptions fit.
+#[utoipa::path(
+    tag = "milestones",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path)),
+    request_body = SyncMilestones,
+    responses(
+        (status = 200, description = "One result per item, in the order sent.", body = BatchResponse<MilestoneResponse>),
+        (status = 403, description = "Not a member of the project (nor a write key).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is closed.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not 1 to 100 items.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/projects/{project_id}/milestones/batch")]
+async fn sync_milestones(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    claim: RequestClaim,
+    path: web::Path<Uuid>,
+    ApiJson(body): ApiJson<SyncMilestones>,
+) -> Result<HttpResponse, ApiError> {
+    batch_size(body.items.len())?;
+    let items = body
+        .items
+        .into_iter()
+        .map(|item| Upsert::try_from(item).map_err(ApiError::Validation))
+        .collect();
+    let synced = milestones::sync(&state, &caller, path.into_inner(), items).await?;
+    let answer = |results| {
+        BatchResponse::of(results, |view: MilestoneView| {
+            milestone_response(view.milestone)
+        })
+    };
+    commit(synced, &claim, Reply::new(StatusCode::OK), answer).await
 }
 
 /// The project's milestones, oldest first.

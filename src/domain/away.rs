@@ -16,9 +16,11 @@ pub const MAX_PERIODS: usize = 60;
 pub struct AwayPeriod {
     /// First day away.
     #[serde(deserialize_with = "super::day::required")]
+    #[schema(example = "2026-12-21")]
     pub from: NaiveDate,
     /// Last day away (inclusive); null or absent while the return is open.
     #[serde(default, deserialize_with = "super::day::optional")]
+    #[schema(example = "2027-01-03")]
     pub until: Option<NaiveDate>,
 }
 

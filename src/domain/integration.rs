@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::KeyScope;
 
+/// The most characters of a webhook's URL.
+pub const WEBHOOK_URL_MAX: usize = 2048;
+
 /// A webhook's description: `(field, most characters)`.
 pub const WEBHOOK_DESCRIPTION: (&str, usize) = ("description", 500);
 

@@ -9,26 +9,22 @@ use super::{
     text::{self, NOTE, optional_text},
 };
 
+/// The most characters of a knowledge area.
+pub const KNOWLEDGE_AREA_MAX: usize = 100;
+/// The most characters of an acceptance criterion.
+pub const CRITERION_MAX: usize = 500;
+
 /// Knowledge areas group milestones: compared as written, so keep them short and consistent.
 pub fn knowledge_area(raw: &str) -> Result<String, FieldError> {
-    let value = text::name("knowledge_area", raw)?;
-    if value.chars().count() > 100 {
-        return Err(FieldError::new(
-            "knowledge_area",
-            "must be at most 100 characters",
-        ));
-    }
-    Ok(value)
+    text::required("knowledge_area", raw, KNOWLEDGE_AREA_MAX)
 }
 
 /// One acceptance criterion's text.
 pub fn criterion_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    text::at_most(field, raw, CRITERION_MAX)?;
     let value = raw.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
-    }
-    if value.chars().count() > 500 {
-        return Err(FieldError::new(field, "must be at most 500 characters"));
     }
     Ok(value.to_owned())
 }
@@ -78,6 +74,25 @@ pub struct MilestonePatch {
     pub consultant_id: Option<Option<Uuid>>,
     pub external_id: Option<Option<String>>,
     pub external_source: Option<Option<String>>,
+}
+
+/// One item of a vendor's sync: the milestone it keeps under `(external_source, external_id)`
+/// (both in `new`). Created as `new` when the project has none under that id; otherwise `patch`
+/// is applied to it, and nothing happens when that changes nothing.
+#[derive(Debug, Clone)]
+pub struct Upsert {
+    pub new: NewMilestone,
+    pub patch: MilestonePatch,
+}
+
+impl Upsert {
+    /// The vendor's key: `(external_source, external_id)`.
+    pub fn key(&self) -> (&str, &str) {
+        (
+            self.new.external_source.as_deref().unwrap_or_default(),
+            self.new.external_id.as_deref().unwrap_or_default(),
+        )
+    }
 }
 
 /// A move along the ladder.

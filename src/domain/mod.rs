@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod away;
+pub mod batch;
 pub mod day;
 pub mod events;
 mod field_error;
@@ -20,6 +21,7 @@ pub mod text;
 pub mod throttle;
 mod user;
 
+pub use batch::ItemStatus;
 pub use field_error::{Checks, FieldError};
 pub use ladder::{Action, ActivityKind, Stage};
 pub use roles::{DeliveryStatus, KeyScope, OrgRole, ProjectRole, ProjectStatus};

@@ -16,13 +16,23 @@ pub fn is_invisible(c: char) -> bool {
             | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// A required name: trimmed, 1 to 200 characters, no control characters.
+/// The most characters of a name (an organisation's, a project's, a milestone's title, an API
+/// key's, a person's display name).
+pub const NAME_MAX: usize = 200;
+
+/// A required name: trimmed, 1 to [`NAME_MAX`] characters, no control characters.
 pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
+    required(field, raw, NAME_MAX)
+}
+
+/// A required one-line text of at most `max` characters: trimmed, not empty, no control
+/// characters.
+pub fn required(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    at_most(field, raw, max)?;
     let value = raw.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    bounded(field, value, 200)?;
     if value.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
@@ -34,14 +44,18 @@ pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
 
 /// Optional text up to `max` characters; blank becomes `None`.
 pub fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(value) => bounded(field, value, max).map(|()| Some(value.to_owned())),
+    let Some(raw) = raw else { return Ok(None) };
+    at_most(field, raw, max)?;
+    match raw.trim() {
+        "" => Ok(None),
+        value => Ok(Some(value.to_owned())),
     }
 }
 
-fn bounded(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
-    if value.chars().count() > max {
+/// Every text's limit counts the characters as sent, padding included (the text is trimmed
+/// after), so the `maxLength` the OpenAPI document states is exactly the rule.
+pub fn at_most(field: &str, raw: &str, max: usize) -> Result<(), FieldError> {
+    if raw.chars().count() > max {
         Err(FieldError::new(
             field,
             format!("must be at most {max} characters"),
@@ -51,11 +65,15 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     }
 }
 
-/// A URL-safe organisation handle: 2 to 64 of `a-z`, `0-9` and `-`, not starting or ending
-/// with `-`.
+/// The most characters of an organisation's slug.
+pub const SLUG_MAX: usize = 64;
+
+/// A URL-safe organisation handle: 2 to [`SLUG_MAX`] of `a-z`, `0-9` and `-`, not starting or
+/// ending with `-`.
 pub fn slug(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim().to_lowercase();
-    let ok = (2..=64).contains(&value.len())
+    let ok = raw.chars().count() <= SLUG_MAX
+        && (2..=SLUG_MAX).contains(&value.len())
         && value
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

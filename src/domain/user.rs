@@ -1,5 +1,5 @@
 use super::FieldError;
-use super::text::is_invisible;
+use super::text::{NAME_MAX, at_most, is_invisible, required};
 
 /// An email address in one canonical form, so that one mailbox is one account: trimmed, the
 /// local part ASCII and lower-cased, the domain lower-cased and, when international, in its
@@ -11,8 +11,12 @@ use super::text::is_invisible;
 pub struct Email(String);
 
 impl Email {
+    /// RFC 5321's limit, on the address as sent and in its canonical form.
+    pub const MAX_CHARS: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Email, FieldError> {
         let fail = |message: &str| Err(FieldError::new("email", message));
+        at_most("email", raw, Self::MAX_CHARS)?;
         let value = raw.trim();
         if value.is_empty() {
             return fail("must not be empty");
@@ -42,7 +46,7 @@ impl Email {
             return fail("must be an address like name@example.org");
         }
         let value = format!("{local}@{domain}");
-        if value.len() > 254 {
+        if value.len() > Self::MAX_CHARS {
             return fail("must be at most 254 characters");
         }
         Ok(Email(value))
@@ -63,29 +67,13 @@ impl Email {
     }
 }
 
-/// A person's name as shown to others: 1 to 200 characters after trimming, no control characters.
+/// A person's name as shown to others: 1 to 200 characters, trimmed, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<DisplayName, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError::new("display_name", "must not be empty"));
-        }
-        if value.chars().count() > 200 {
-            return Err(FieldError::new(
-                "display_name",
-                "must be at most 200 characters",
-            ));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "display_name",
-                "must not contain control characters",
-            ));
-        }
-        Ok(DisplayName(value.to_owned()))
+        required("display_name", raw, NAME_MAX).map(DisplayName)
     }
 
     pub fn into_inner(self) -> String {

@@ -64,6 +64,20 @@ pub async fn insert(
     .await
 }
 
+/// The entry of `project_id` a vendor keeps under `(source, id)`, if any.
+pub async fn find_by_external(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    (source, id): (&str, &str),
+) -> Result<Option<activity::Model>, DbErr> {
+    activity::Entity::find()
+        .filter(activity::Column::ProjectId.eq(project_id))
+        .filter(activity::Column::ExternalSource.eq(source))
+        .filter(activity::Column::ExternalId.eq(id))
+        .one(db)
+        .await
+}
+
 pub async fn find_in_project(
     db: &impl ConnectionTrait,
     project_id: Uuid,

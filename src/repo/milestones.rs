@@ -59,6 +59,20 @@ pub async fn find_in_project(
         .await
 }
 
+/// The milestone of `project_id` a vendor keeps under `(source, id)`, if any.
+pub async fn find_by_external(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    (source, id): (&str, &str),
+) -> Result<Option<milestone::Model>, DbErr> {
+    milestone::Entity::find()
+        .filter(in_project(project_id))
+        .filter(milestone::Column::ExternalSource.eq(source))
+        .filter(milestone::Column::ExternalId.eq(id))
+        .one(db)
+        .await
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     project_id: Uuid,

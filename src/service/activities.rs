@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::{
-        Checks, FieldError, ProjectRole,
+        Checks, FieldError, ItemStatus, ProjectRole,
         activity::Entry,
         limits,
         query::{ActivityFilter, PageRequest},
@@ -99,27 +99,42 @@ async fn check_context(
     Ok(checks.finish(())?)
 }
 
+fn log_denied(caller: &Caller) -> &'static str {
+    match caller {
+        Caller::User(_) => "Only members of the project log time on it, each for themselves.",
+        Caller::Key(_) => "A read-only API key cannot log time.",
+    }
+}
+
 pub async fn log(
     state: &AppState,
     caller: &Caller,
     project_id: Uuid,
     entry: Entry,
 ) -> Result<Pending<activity::Model>, ApiError> {
-    let denied = match caller {
-        Caller::User(_) => "Only members of the project log time on it, each for themselves.",
-        Caller::Key(_) => "A read-only API key cannot log time.",
-    };
     let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id)
         .await?
-        .grant::<Work>(denied)?;
-    let (user_id, party) = whose_time(&txn, caller, &access, entry.user_id).await?;
-    check_context(&txn, &access.project, &entry, caller.today()).await?;
+        .grant::<Work>(log_denied(caller))?;
+    let logged = insert(&txn, caller, &access, entry).await?;
+    Ok(Pending::new(txn, logged))
+}
+
+/// Logs `entry` with every rule of the ledger, and its event.
+async fn insert(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    access: &Worker,
+    entry: Entry,
+) -> Result<activity::Model, ApiError> {
+    let project_id = access.project.id;
+    let (user_id, party) = whose_time(db, caller, access, entry.user_id).await?;
+    check_context(db, &access.project, &entry, caller.today()).await?;
     // A day has 24 hours: per member, project and day (under the project's lock, so two entries
     // sent together cannot both pass).
-    crate::repo::projects::lock_for_update(&txn, project_id).await?;
+    crate::repo::projects::lock_for_update(db, project_id).await?;
     let day = entry.occurred_on;
-    let that_day = activities::quarter_hours_on(&txn, project_id, user_id, day).await?;
+    let that_day = activities::quarter_hours_on(db, project_id, user_id, day).await?;
     if that_day + i64::from(entry.quarter_hours) > limits::QUARTER_HOURS_PER_DAY {
         let logged = that_day as f64 / 4.0;
         let message = format!("{logged} hours are logged for {day} already; a day has 24");
@@ -131,12 +146,67 @@ pub async fn log(
         party,
         logged_by: caller.user_id(),
     };
-    let logged = activities::insert(&txn, whose, entry, caller.now())
+    let logged = activities::insert(db, whose, entry, caller.now())
         .await
         .map_err(|e| super::external_id_taken("activity of this project", e))?;
     let event = Event::activity_logged(access.scope(), &logged);
-    record(&txn, caller.actor(), event).await?;
-    Ok(Pending::new(txn, logged))
+    record(db, caller.actor(), event).await?;
+    Ok(logged)
+}
+
+/// A vendor's sync of time entries: each item is logged unless the project already has the
+/// entry under its external id. Entries are never edited, so an item that names a logged
+/// entry with other values fails with 409 (delete the entry and log it again). Each item runs
+/// with the rules of its own request ([`super::each_item`]), all in one transaction.
+pub async fn sync(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Uuid,
+    items: Vec<Result<Entry, ApiError>>,
+) -> Result<Pending<Vec<Result<(ItemStatus, activity::Model), ApiError>>>, ApiError> {
+    let txn = super::begin_write(&state.db).await?;
+    let access = project_access(&txn, caller, project_id)
+        .await?
+        .grant::<Work>(log_denied(caller))?;
+    crate::repo::projects::lock_for_update(&txn, project_id).await?;
+    let results = super::each_item(&txn, items, async |db, entry| {
+        let key = (
+            entry.external_source.as_deref().unwrap_or_default(),
+            entry.external_id.as_deref().unwrap_or_default(),
+        );
+        let Some(logged) = activities::find_by_external(db, project_id, key).await? else {
+            return Ok((
+                ItemStatus::Created,
+                insert(db, caller, &access, entry).await?,
+            ));
+        };
+        let (user_id, _) = whose_time(db, caller, &access, entry.user_id).await?;
+        let same = (
+            logged.user_id,
+            logged.occurred_on,
+            logged.quarter_hours,
+            logged.kind,
+            logged.milestone_id,
+            logged.note.as_deref(),
+        ) == (
+            user_id,
+            entry.occurred_on,
+            entry.quarter_hours,
+            entry.kind,
+            entry.milestone_id,
+            entry.note.as_deref(),
+        );
+        if !same {
+            return Err(ApiError::conflict(
+                "external_id_taken",
+                "An entry with this external_source and external_id was logged with other \
+                 values; entries are never edited: delete it and log the corrected one.",
+            ));
+        }
+        Ok((ItemStatus::Unchanged, logged))
+    })
+    .await?;
+    Ok(Pending::new(txn, results))
 }
 
 pub async fn list(

@@ -6,17 +6,17 @@ use uuid::Uuid;
 
 use super::{
     AppState,
-    access::{Manage, NameOwners, ProjectAccess, Work, project_access},
+    access::{Granted, Manage, NameOwners, ProjectAccess, Work, project_access},
     auth::Caller,
     idempotency::Pending,
     within_limit,
 };
 use crate::{
     domain::{
-        Action, Checks, FieldError, ProjectRole, ProjectStatus, Stage,
+        Action, Checks, FieldError, ItemStatus, ProjectRole, ProjectStatus, Stage,
         ladder::{self, Actor, Evidence},
         limits,
-        milestone::{MilestonePatch, Move, NewMilestone},
+        milestone::{MilestonePatch, Move, NewMilestone, Upsert},
         precondition::IfMatch,
         query::{MilestoneFilter, PageRequest},
     },
@@ -109,38 +109,101 @@ pub async fn create(
     let access = project_access(&txn, caller, project_id)
         .await?
         .grant::<Work>(MEMBERS_ONLY)?;
-    if new.staff_owner_id.is_some() {
-        access.check::<NameOwners>(OWNERS_BY_STAFF)?;
-    }
-    // Closing waits for this lock (or this waits for closing), so a closed project never gains
-    // a milestone that would stand open forever.
-    if projects::lock_for_update(&txn, project_id).await? == Some(ProjectStatus::Closed) {
+    lock_open_project(&txn, project_id).await?;
+    let view = insert(&txn, caller, &access, new).await?;
+    Ok(Pending::new(txn, view))
+}
+
+/// Locks the project's row against closing, and refuses a closed project: closing waits for
+/// this lock (or this waits for closing), so a closed project never gains a milestone that
+/// would stand open forever.
+async fn lock_open_project(db: &impl ConnectionTrait, project_id: Uuid) -> Result<(), ApiError> {
+    if projects::lock_for_update(db, project_id).await? == Some(ProjectStatus::Closed) {
         return Err(ApiError::conflict(
             "project_closed",
             "The project is closed; it takes no new milestones.",
         ));
     }
+    Ok(())
+}
+
+/// Creates `new` in the project of `access` (whose row the caller has locked).
+async fn insert(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    access: &Granted<Work>,
+    new: NewMilestone,
+) -> Result<MilestoneView, ApiError> {
+    if new.staff_owner_id.is_some() {
+        access.check::<NameOwners>(OWNERS_BY_STAFF)?;
+    }
+    let project_id = access.project.id;
     let in_project = milestones::in_project(project_id);
-    within_limit::<milestone::Entity>(&txn, limits::MILESTONES_PER_PROJECT, in_project).await?;
-    check_people(&txn, project_id, new.staff_owner_id, new.consultant_id).await?;
-    let milestone = milestones::insert(&txn, project_id, &new, caller.now())
+    within_limit::<milestone::Entity>(db, limits::MILESTONES_PER_PROJECT, in_project).await?;
+    check_people(db, project_id, new.staff_owner_id, new.consultant_id).await?;
+    let milestone = milestones::insert(db, project_id, &new, caller.now())
         .await
         .map_err(external_conflict)?;
     let mut criteria = Vec::new();
     for line in new.criteria {
-        criteria.push(milestones::insert_criterion(&txn, milestone.id, line, caller.now()).await?);
+        criteria.push(milestones::insert_criterion(db, milestone.id, line, caller.now()).await?);
     }
     let event = Event::milestone_created(access.scope(), &milestone, &criteria);
-    record(&txn, caller.actor(), event).await?;
-    let facts = caller_facts(&access, caller, &milestone);
+    record(db, caller.actor(), event).await?;
+    let facts = caller_facts(access, caller, &milestone);
     let allowed_actions = ladder::allowed_actions(milestone.stage, facts, Evidence::default());
-    Ok(Pending::new(
-        txn,
-        MilestoneView {
-            milestone,
-            criteria,
-            allowed_actions,
-        },
+    Ok(MilestoneView {
+        milestone,
+        criteria,
+        allowed_actions,
+    })
+}
+
+/// A vendor's sync: each item creates the milestone the vendor keeps under its external id or
+/// brings it up to date, with every rule, right and event of a create or an edit applied to it
+/// alone ([`super::each_item`]). All of it is one transaction, so a crash or a retry never
+/// leaves half a batch. Edits win over concurrent ones (no `If-Match`): the vendor's record is
+/// the source.
+pub async fn sync(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Uuid,
+    items: Vec<Result<Upsert, ApiError>>,
+) -> Result<Pending<Vec<Result<(ItemStatus, MilestoneView), ApiError>>>, ApiError> {
+    let txn = super::begin_write(&state.db).await?;
+    let access = project_access(&txn, caller, project_id)
+        .await?
+        .grant::<Work>(MEMBERS_ONLY)?;
+    lock_open_project(&txn, project_id).await?;
+    let results = super::each_item(&txn, items, async |db, upsert| {
+        upsert_one(db, caller, &access, upsert).await
+    })
+    .await?;
+    Ok(Pending::new(txn, results))
+}
+
+async fn upsert_one(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    access: &Granted<Work>,
+    upsert: Upsert,
+) -> Result<(ItemStatus, MilestoneView), ApiError> {
+    let project_id = access.project.id;
+    let Some(before) = milestones::find_by_external(db, project_id, upsert.key()).await? else {
+        let created = insert(db, caller, access, upsert.new).await?;
+        return Ok((ItemStatus::Created, created));
+    };
+    let (after, _) = apply(&before, upsert.patch.clone(), before.updated_at);
+    if after == before {
+        return Ok((
+            ItemStatus::Unchanged,
+            view(db, access, caller, before).await?,
+        ));
+    }
+    let updated = edit(db, caller, access, before, upsert.patch).await?;
+    Ok((
+        ItemStatus::Updated,
+        view(db, access, caller, updated).await?,
     ))
 }
 
@@ -250,26 +313,40 @@ pub async fn update(
     let txn = super::begin_write(&state.db).await?;
     let (access, before) = load(&txn, caller, project_id, milestone_id).await?;
     let access = access.grant::<Work>(MEMBERS_ONLY)?;
+    if_match.check(before.version)?;
+    let updated = edit(&txn, caller, &access, before, patch).await?;
+    let view = view(&txn, &access, caller, updated).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Applies `patch` to `before` (loaded in this transaction) with its rules, rights and events.
+async fn edit(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    access: &Granted<Work>,
+    before: milestone::Model,
+    patch: MilestonePatch,
+) -> Result<milestone::Model, ApiError> {
     if patch
         .staff_owner_id
         .is_some_and(|owner| owner != before.staff_owner_id)
     {
         access.check::<NameOwners>(OWNERS_BY_STAFF)?;
     }
-    if_match.check(before.version)?;
     let (owner, consultant) = (
         patch.staff_owner_id.flatten(),
         patch.consultant_id.flatten(),
     );
-    check_people(&txn, project_id, owner, consultant).await?;
+    check_people(db, before.project_id, owner, consultant).await?;
     let now = caller.now();
     let (after, reassigned) = apply(&before, patch, now);
-    let updated = milestones::update_if_version(&txn, after, before.version)
+    let updated = milestones::update_if_version(db, after, before.version)
         .await
         .map_err(external_conflict)?
         .ok_or(ApiError::PreconditionFailed)?;
     let event = Event::milestone_updated(access.scope(), &before, &updated);
-    record(&txn, caller.actor(), event).await?;
+    record(db, caller.actor(), event).await?;
     if reassigned {
         let step = Step {
             action: "owner_reassigned",
@@ -278,11 +355,9 @@ pub async fn update(
             note: Some("staff owner reassigned".to_owned()),
             at: now,
         };
-        write_transition(&txn, caller, access.scope(), &updated, step).await?;
+        write_transition(db, caller, access.scope(), &updated, step).await?;
     }
-    let view = view(&txn, &access, caller, updated).await?;
-    txn.commit().await?;
-    Ok(view)
+    Ok(updated)
 }
 
 /// One move along the ladder, as the transition log records it.

@@ -152,6 +152,24 @@ async fn display_names_must_be_1_to_200_characters() {
 }
 
 #[actix_web::test]
+async fn a_length_limit_counts_the_characters_as_sent_padding_included() {
+    // So the document's `maxLength` is the rule exactly: what is longer is refused, even when
+    // trimming would have made it fit.
+    let app = spawn_app().await;
+    let padded_name = format!(" {} ", "n".repeat(199));
+    let res = app.register("a@example.org", PASSWORD, &padded_name).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["display_name"]);
+    let padded_email = format!("{}a@example.org", " ".repeat(250));
+    let res = app.register(&padded_email, PASSWORD, "Ada").await;
+    assert_eq!(res.error_fields(), ["email"]);
+    let exact = app
+        .register(" a@example.org ", PASSWORD, &"n".repeat(200))
+        .await;
+    assert_eq!(exact.status, 201, "{}", exact.body);
+}
+
+#[actix_web::test]
 async fn every_invalid_field_is_reported_at_once() {
     let app = spawn_app().await;
     let res = app.register("nope", "short", "").await;

@@ -27,6 +27,7 @@ mod orgs;
 mod projects;
 mod races;
 mod readiness;
+mod sync;
 mod throttling;
 mod tokens;
 mod webhooks;

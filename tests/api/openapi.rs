@@ -94,3 +94,101 @@ fn generated_clients_are_told_where_the_server_is() {
     // The first is relative: Swagger UI and a client served from this host call this server.
     assert_eq!(servers.first(), Some(&"/"));
 }
+
+/// The schemas a request body refers to, directly or through others.
+fn request_schemas(doc: &Value) -> Vec<String> {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.extend(
+                        target
+                            .strip_prefix("#/components/schemas/")
+                            .map(String::from),
+                    );
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            refs(&op["requestBody"], &mut pending);
+        }
+    }
+    let mut seen = Vec::new();
+    while let Some(name) = pending.pop() {
+        if !seen.contains(&name) {
+            refs(&doc["components"]["schemas"][&name], &mut pending);
+            seen.push(name);
+        }
+    }
+    seen
+}
+
+/// A field shows a real value in Swagger UI and generated docs: its own example, or the values
+/// of the enumeration it refers to (`"role": {"$ref": "…/OrgRole"}` shows `admin`).
+fn exemplified(doc: &Value, schema: &Value) -> bool {
+    if schema.get("example").is_some() || schema.get("examples").is_some() {
+        return true;
+    }
+    let referred = |s: &Value| {
+        s["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .is_some_and(|name| doc["components"]["schemas"][name].get("enum").is_some())
+    };
+    referred(schema)
+        || schema["oneOf"]
+            .as_array()
+            .is_some_and(|variants| variants.iter().any(referred))
+}
+
+#[test]
+fn every_field_a_client_sends_has_an_example_and_every_free_text_its_length() {
+    let doc = generated();
+    let sent = request_schemas(&doc);
+    assert!(sent.contains(&"CreateMilestone".to_owned()));
+    let mut missing = Vec::new();
+    for name in &sent {
+        let Some(properties) = doc["components"]["schemas"][name]["properties"].as_object() else {
+            continue;
+        };
+        for (field, schema) in properties {
+            if !exemplified(&doc, schema) {
+                missing.push(format!("{name}.{field}: example"));
+            }
+            let is_text = match &schema["type"] {
+                Value::String(t) => t == "string",
+                Value::Array(types) => types.contains(&Value::from("string")),
+                _ => false,
+            };
+            // A refresh token is opaque: any value it was not issued as is refused as such.
+            let free_text = is_text
+                && schema.get("format").is_none()
+                && schema.get("enum").is_none()
+                && field != "refresh_token";
+            if free_text && schema.get("maxLength").is_none() {
+                missing.push(format!("{name}.{field}: maxLength"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "request fields without: {missing:#?}");
+}
+
+#[test]
+fn responses_carry_no_request_patterns() {
+    let doc = generated();
+    let sent = request_schemas(&doc);
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if !sent.contains(name) {
+            assert!(
+                !schema.to_string().contains("\"pattern\""),
+                "{name} is only answered, yet carries a pattern"
+            );
+        }
+    }
+}

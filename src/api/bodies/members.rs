@@ -19,11 +19,13 @@ pub struct AddProjectMember {
     #[schema(example = "carol@consulting.example")]
     pub email: Option<String>,
     /// …or by id (exactly one of the two).
+    #[schema(example = "0193a5b2-7c1e-7d2a-9f10-2b3c4d5e6f70")]
     pub user_id: Option<Uuid>,
     /// `staff` for members of the project's organisation, `consultant` for everyone else.
     pub role: ProjectRole,
     /// Only staff can lead.
     #[serde(default)]
+    #[schema(example = false)]
     pub is_lead: bool,
     /// Committed hours per week, 0 to 80 in quarter hours.
     #[schema(example = 8.0, minimum = 0, maximum = 80, multiple_of = 0.25)]
@@ -65,13 +67,14 @@ impl TryFrom<AddProjectMember> for NewParticipant {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProjectMember {
+    #[schema(example = true)]
     pub is_lead: Option<bool>,
     /// Committed hours per week, 0 to 80 in quarter hours.
     #[schema(example = 7.5, minimum = 0, maximum = 80, multiple_of = 0.25)]
     pub weekly_hours: Option<f64>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(example = "Event registration", value_type = Option<String>)]
     pub responsibility: Option<Option<String>>,
     /// Replaces every away period (leave, illness): days inclusive, `until` null while the
     /// return is open; `from ≤ until`, no overlaps, at most 60. The member may send this field
@@ -79,6 +82,7 @@ pub struct UpdateProjectMember {
     /// may record any (no one excuses their own past: 403). Periods already recorded may be
     /// sent back unchanged. Away days are left out of commitment, and the member's next
     /// actions go to the staff leads meanwhile.
+    #[schema(example = json!([{"from": "2026-12-21", "until": "2027-01-03"}]))]
     pub away: Option<Vec<AwayPeriod>>,
 }
 

@@ -37,7 +37,10 @@ impl TryFrom<CreateOrg> for NewOrg {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrg {
+    #[schema(example = "Acme Association of Widget Makers")]
     pub name: Option<String>,
+    /// URL handle: 2 to 64 of `a-z`, `0-9` and `-`.
+    #[schema(example = "acme-widgets")]
     pub slug: Option<String>,
 }
 
@@ -59,6 +62,7 @@ impl TryFrom<UpdateOrg> for OrgPatch {
 pub struct AddOrgMember {
     #[schema(example = "bob@example.org")]
     pub email: Option<String>,
+    #[schema(example = "0193a5b2-7c1e-7d2a-9f10-2b3c4d5e6f70")]
     pub user_id: Option<Uuid>,
     pub role: OrgRole,
 }

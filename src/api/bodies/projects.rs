@@ -19,26 +19,31 @@ use crate::domain::{
 pub struct CreateProject {
     #[schema(example = "Move to the new AMS")]
     pub name: String,
+    #[schema(example = "Replace the legacy membership database with NewAMS by spring.")]
     pub description: Option<String>,
     #[schema(example = "NewAMS")]
     pub system_name: Option<String>,
     /// Defaults to `planning`; a new project cannot start `closed`.
     pub status: Option<ProjectStatus>,
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
+    #[schema(example = "2026-11-02")]
     pub start_date: Option<NaiveDate>,
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
+    #[schema(example = "2027-04-01")]
     pub go_live_date: Option<NaiveDate>,
     /// The day the consultants leave.
     #[serde(default, deserialize_with = "crate::domain::day::optional")]
+    #[schema(example = "2027-06-30")]
     pub consultant_exit_date: Option<NaiveDate>,
     /// A vendor's id for the project: with `external_source`, unique within the organisation
     /// (409 `external_id_taken`).
-    #[schema(example = "P-42", max_length = 200)]
+    #[schema(example = "P-42")]
     pub external_id: Option<String>,
-    #[schema(example = "acme-ams", max_length = 100)]
+    #[schema(example = "acme-ams")]
     pub external_source: Option<String>,
     /// Required when an API key creates the project: the organisation member who becomes its
     /// first staff lead. A person creating a project becomes its lead and does not send this.
+    #[schema(example = "0193a5b2-7c1e-7d2a-9f10-2b3c4d5e6f70")]
     pub lead_user_id: Option<Uuid>,
 }
 
@@ -77,29 +82,30 @@ impl TryFrom<CreateProject> for NewProject {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProject {
+    #[schema(example = "Move to NewAMS")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(example = "Replace the legacy membership database with NewAMS by spring.", value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(example = "NewAMS", value_type = Option<String>)]
     pub system_name: Option<Option<String>>,
     /// `closed` ends every consultant's participation.
     pub status: Option<ProjectStatus>,
     #[serde(default, deserialize_with = "crate::domain::day::nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(example = "2026-11-02", value_type = Option<NaiveDate>)]
     pub start_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "crate::domain::day::nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(example = "2027-05-03", value_type = Option<NaiveDate>)]
     pub go_live_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "crate::domain::day::nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(example = "2027-07-30", value_type = Option<NaiveDate>)]
     pub consultant_exit_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(example = "P-42", value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(example = "acme-ams", value_type = Option<String>)]
     pub external_source: Option<Option<String>>,
 }
 
