@@ -95,6 +95,22 @@ pub fn document() -> utoipa::openapi::OpenApi {
     complete(doc)
 }
 
+/// The document as `/openapi.json` serves it: serialized once at start-up.
+pub struct Spec(actix_web::web::Bytes);
+
+impl Spec {
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> Result<Spec, serde_json::Error> {
+        serde_json::to_vec(doc).map(|json| Spec(json.into()))
+    }
+}
+
+/// `GET /openapi.json`.
+pub async fn serve(spec: actix_web::web::Data<Spec>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}
+
 /// The document as `buyin openapi` prints it and `openapi/openapi.json` stores it.
 pub fn document_json() -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(&document()).map(|json| json + "\n")

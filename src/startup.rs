@@ -68,6 +68,12 @@ impl Application {
         let metrics = crate::metrics::middleware(&state).map_err(StartupError::Other)?;
         let document = openapi::document();
         let routes = web::Data::new(fallback::RouteTable::from_openapi(&document));
+        // Serialized once and shared by every worker: the document is large (a schema per
+        // event type, an example per field), and a copy per worker showed in idle memory.
+        let spec = web::Data::new(openapi::Spec::of(&document).map_err(|e| {
+            StartupError::Other(format!("cannot serialize the OpenAPI document: {e}"))
+        })?);
+        drop(document);
         let data = web::Data::new(state.clone());
         let cors_origins = config.cors_origins.clone();
         let workers = config.workers;
@@ -85,8 +91,11 @@ impl Application {
             #[cfg(feature = "bench-baselines")]
             let app = app.configure(crate::bench_baselines::configure);
             app.configure(extra_routes)
+                .app_data(spec.clone())
+                .route("/openapi.json", web::get().to(openapi::serve))
                 .service(
-                    SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
+                    SwaggerUi::new("/swagger-ui/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
                 )
                 .default_service(web::to(fallback::not_found_or_method))
                 .wrap(metrics.clone())
