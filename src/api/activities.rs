@@ -21,7 +21,7 @@ use crate::{
     error::{ApiError, Problem},
     service::{
         AppState, activities,
-        readiness::{self, ReadinessReport},
+        readiness::{self, NextAction, ReadinessReport},
     },
 };
 
@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(sync_activities)
         .service(list_activities)
         .service(delete_activity)
-        .service(get_readiness);
+        .service(get_readiness)
+        .service(my_next_actions);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -258,4 +259,62 @@ async fn get_readiness(
     Ok(web::Json(
         readiness::report(&state, &caller, path.into_inner(), query.as_of).await?,
     ))
+}
+
+/// One of your next actions, with the project and organisation it belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct MyNextActionResponse {
+    pub org_id: Uuid,
+    #[schema(example = "Acme Association")]
+    pub org_name: String,
+    pub project_id: Uuid,
+    #[schema(example = "Move to the new AMS")]
+    pub project_name: String,
+    #[serde(flatten)]
+    pub action: NextAction,
+}
+
+/// Your next actions across every open project you take part in.
+#[derive(Serialize, ToSchema)]
+pub struct MyNextActionsResponse {
+    /// Today (UTC): every project's report is read for it.
+    pub as_of: NaiveDate,
+    /// Most urgent first: `overdue`, `sign_off`, `owner_away`, `reschedule_before_exit`,
+    /// `hands_on_needed`, `assign_staff_owner`, `project_stalled`, `knowledge_at_risk`,
+    /// `step_back`, `log_time`; within a kind, the longest waiting first, then by project name.
+    pub items: Vec<MyNextActionResponse>,
+    /// True when you take part in more than 100 projects: only the first 100 (by id) were read.
+    pub more_projects: bool,
+}
+
+/// Your next actions: the items addressed to you in the readiness report of every open project
+/// you take part in, each with its project and organisation, most urgent first (people only).
+#[utoipa::path(
+    tag = "readiness",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your items, most urgent first.", body = MyNextActionsResponse),
+        (status = 403, description = "`person_required`: an API key has no next actions of its own.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/next-actions")]
+async fn my_next_actions(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<web::Json<MyNextActionsResponse>, ApiError> {
+    let (items, more_projects) = readiness::my_next_actions(&state, &caller).await?;
+    Ok(web::Json(MyNextActionsResponse {
+        as_of: caller.today(),
+        items: items
+            .into_iter()
+            .map(|mine| MyNextActionResponse {
+                org_id: mine.org.id,
+                org_name: mine.org.name,
+                project_id: mine.project.id,
+                project_name: mine.project.name,
+                action: mine.action,
+            })
+            .collect(),
+        more_projects,
+    }))
 }

@@ -21,6 +21,7 @@ mod layers;
 mod limits;
 mod members;
 mod milestones;
+mod my_actions;
 mod openapi;
 mod operations;
 mod orgs;

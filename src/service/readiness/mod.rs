@@ -21,9 +21,9 @@ pub use self::model::*;
 use super::{AppState, access::project_access, auth::Caller};
 use crate::{
     domain::{FieldError, ProjectStatus, Stage, away::Away},
-    entity::project,
+    entity::{org, project},
     error::ApiError,
-    repo::{history, readiness as agg},
+    repo::{history, orgs, project_members, readiness as agg},
 };
 
 pub async fn report(
@@ -52,6 +52,81 @@ pub async fn report(
     // A frozen report carries the closing day's figures, for the day asked about.
     report.as_of = as_of;
     Ok(report)
+}
+
+/// Most projects `GET /me/next-actions` reads for one person (their active participations, by
+/// project id); `more_projects` says when there are more.
+pub const MY_PROJECTS: u64 = 100;
+
+/// One of the caller's next actions, with where it belongs.
+pub struct MyNextAction {
+    pub project: project::Model,
+    pub org: org::Model,
+    pub action: NextAction,
+}
+
+/// The caller's next actions today across every open project they take part in: each project's
+/// report, the items addressed to the caller, most urgent first ([`urgency`]). A person only: an
+/// API key has no next actions of its own.
+pub async fn my_next_actions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(Vec<MyNextAction>, bool), ApiError> {
+    let me = caller.person()?.id;
+    let today = caller.today();
+    let (participations, more) =
+        project_members::active_for_user(&state.db, me, MY_PROJECTS).await?;
+    let mut orgs: HashMap<Uuid, org::Model> = HashMap::new();
+    let mut mine = Vec::new();
+    for (_, project) in participations {
+        if project.status == ProjectStatus::Closed {
+            continue;
+        }
+        let inputs = load(&state.db, &project, today).await?;
+        let report = compute::compute(&inputs);
+        let org = match orgs.get(&project.org_id) {
+            Some(org) => org.clone(),
+            None => {
+                let Some(org) = orgs::find_org(&state.db, project.org_id).await? else {
+                    continue;
+                };
+                orgs.insert(org.id, org.clone());
+                org
+            }
+        };
+        for action in report.next_actions.into_iter().filter(|a| a.user_id == me) {
+            mine.push(MyNextAction {
+                project: project.clone(),
+                org: org.clone(),
+                action,
+            });
+        }
+    }
+    mine.sort_by(|a, b| {
+        urgency(&a.action)
+            .cmp(&urgency(&b.action))
+            .then(b.action.days_waiting.cmp(&a.action.days_waiting))
+            .then(a.project.name.cmp(&b.project.name))
+    });
+    Ok((mine, more))
+}
+
+/// The order of "what first": what is late or blocks a handoff now, then what moves a handoff
+/// on, then what protects the project, then the ledger.
+pub fn urgency(action: &NextAction) -> u8 {
+    use NextActionKind as K;
+    match action.kind {
+        K::Overdue => 0,
+        K::SignOff => 1,
+        K::OwnerAway => 2,
+        K::RescheduleBeforeExit => 3,
+        K::HandsOnNeeded => 4,
+        K::AssignStaffOwner => 5,
+        K::ProjectStalled => 6,
+        K::KnowledgeAtRisk => 7,
+        K::StepBack => 8,
+        K::LogTime => 9,
+    }
 }
 
 /// The instant that ends `day` (UTC): the state "at the end of the day" is what began before it.
