@@ -273,36 +273,51 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// A page's `items` refer to their resource's schema (`Page_ProjectResponse` lists
-/// `ProjectResponse`s) instead of repeating it inline, so a generated client has one class per
-/// resource, whichever list or operation returned it.
+/// A page's `items` (`Page_ProjectResponse`) and a batch item's `resource`
+/// (`BatchItem_MilestoneResponse`) refer to their resource's schema instead of repeating it
+/// inline, so a generated client has one class per resource, whichever operation returned it;
+/// a batch item's `resource` is null when the item failed.
 fn share_item_schemas(components: &mut utoipa::openapi::Components) {
-    let pages: Vec<String> = components
+    let generic: Vec<(String, String)> = components
         .schemas
         .keys()
-        .filter(|name| name.starts_with("Page_"))
-        .cloned()
+        .filter_map(|name| {
+            let (kind, resource) = name.split_once('_')?;
+            matches!(kind, "Page" | "BatchItem").then(|| (name.clone(), resource.to_owned()))
+        })
         .collect();
-    for page in pages {
-        let item_name = page.trim_start_matches("Page_").to_owned();
-        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&page) else {
+    for (name, resource) in generic {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) else {
             continue;
         };
-        let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("items") else {
-            continue;
+        let shared = RefOr::Ref(Ref::from_schema_name(&resource));
+        let inline = if name.starts_with("Page_") {
+            let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("items") else {
+                continue;
+            };
+            let ArrayItems::RefOrSchema(item) = &mut array.items else {
+                continue;
+            };
+            std::mem::replace(item.as_mut(), shared)
+        } else {
+            let Some(field) = object.properties.get_mut("resource") else {
+                continue;
+            };
+            let or_null = utoipa::openapi::OneOfBuilder::new()
+                .description(Some(
+                    "The resource as it now stands; null when the item failed.",
+                ))
+                .item(shared)
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .build();
+            std::mem::replace(field, Schema::OneOf(or_null).into())
         };
-        let ArrayItems::RefOrSchema(item) = &mut array.items else {
-            continue;
-        };
-        let RefOr::T(inline) = item.as_ref() else {
-            continue;
-        };
-        let inline = inline.clone();
-        **item = Ref::from_schema_name(&item_name).into();
-        components
-            .schemas
-            .entry(item_name)
-            .or_insert_with(|| RefOr::T(inline));
+        if let RefOr::T(inline) = inline {
+            components
+                .schemas
+                .entry(resource)
+                .or_insert_with(|| RefOr::T(inline));
+        }
     }
 }
 
@@ -414,6 +429,9 @@ const DATE_RANGE: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$";
 
 const PRINTABLE_ASCII: &str = "^[ -~]+$";
 
+/// A UUID as written in paths and queries (hyphenated, either case).
+const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
 /// `*` or comma-separated entity tags (`"3"`, `W/"3"`); anything else is 400 `invalid_if_match`.
 pub const IF_MATCH_PATTERN: &str =
     r#"^[ \t]*(\*|(W/)?"[!#-+\--~]*"([ \t]*,[ \t]*(W/)?"[!#-+\--~]*")*)[ \t]*$"#;
@@ -478,6 +496,16 @@ fn describe_parameter(parameter: &mut utoipa::openapi::path::Parameter) {
                 .build(),
         )));
     } else if let Some(RefOr::T(schema)) = parameter.schema.as_mut() {
+        // An id in a path or query is parsed as a UUID (400 otherwise): say so in a pattern,
+        // since `format: uuid` alone asserts nothing to a JSON Schema validator.
+        if let Schema::Object(object) = schema
+            && matches!(
+                object.format,
+                Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))
+            )
+        {
+            object.pattern = Some(UUID.to_owned());
+        }
         forbid_nul(schema);
     }
 }

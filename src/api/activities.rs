@@ -21,7 +21,7 @@ use crate::{
     error::{ApiError, Problem},
     service::{
         AppState, activities,
-        readiness::{self, NextAction, ReadinessReport},
+        readiness::{self, NextAction, ReadinessReport, changes::ReadinessChanges},
     },
 };
 
@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_activities)
         .service(delete_activity)
         .service(get_readiness)
+        .service(readiness_changes)
         .service(my_next_actions);
 }
 
@@ -317,4 +318,43 @@ async fn my_next_actions(
             .collect(),
         more_projects,
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// The earlier day: changes after the end of it are listed. From the project's creation day
+    /// to `as_of`.
+    #[serde(deserialize_with = "crate::domain::day::required")]
+    #[param(example = "2026-11-23")]
+    pub since: NaiveDate,
+    /// The later day (default today, UTC): the state at the end of it.
+    #[serde(default, deserialize_with = "crate::domain::day::optional")]
+    #[param(example = "2026-11-30")]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// What changed between two days: the score and its components on both, the moves on the
+/// ladder (from, to, who, when), milestones newly handed off, owners named or lost, members who
+/// joined, left or went away, and `got_better` — the improvements in plain words.
+#[utoipa::path(
+    tag = "readiness",
+    security(("bearer" = [])),
+    params(("project_id" = Uuid, Path), ChangesQuery),
+    responses(
+        (status = 200, description = "The changes.", body = ReadinessChanges),
+        (status = 422, description = "`invalid_as_of`: `as_of` after today or before the project was created, or `since` after `as_of` or before the project was created.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/projects/{project_id}/readiness/changes")]
+async fn readiness_changes(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    path: web::Path<Uuid>,
+    query: web::Query<ChangesQuery>,
+) -> Result<web::Json<ReadinessChanges>, ApiError> {
+    let q = query.into_inner();
+    let changes = readiness::changes(&state, &caller, path.into_inner(), q.since, q.as_of).await?;
+    Ok(web::Json(changes))
 }

@@ -28,7 +28,15 @@ fn shown(message: &impl std::fmt::Display) -> String {
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+    web::PathConfig::default().error_handler(|err: PathError, req: &HttpRequest| {
+        // `PATCH …/milestones/batch` reaches the `{milestone_id}` route, whose id does not
+        // parse; the path is the batch's, which does not take PATCH: 405, not 400.
+        if let Some(table) = req.app_data::<web::Data<RouteTable>>()
+            && let Some(allow) = table.allowed(req.path())
+            && !allow.iter().any(|m| m == req.method().as_str())
+        {
+            return ApiError::MethodNotAllowed { allow }.into();
+        }
         let detail = match &err {
             PathError::Deserialize(e) => format!("A path parameter is invalid: {}.", shown(e)),
             _ => "A path parameter is invalid.".to_owned(),
@@ -79,7 +87,9 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The OpenAPI path pattern (`/api/v1/projects/{project_id}`) that `path` matches.
+    /// The OpenAPI path pattern (`/api/v1/projects/{project_id}`) that `path` matches. Patterns
+    /// are tried in the document's order, where a literal segment sorts before a parameter
+    /// (`…/milestones/batch` before `…/milestones/{milestone_id}`), so the most specific wins.
     pub fn pattern(&self, path: &str) -> Option<&str> {
         self.routes
             .iter()

@@ -39,7 +39,8 @@ pub struct OrgResponse {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
-    /// The caller's role in this organisation (null for an API key).
+    /// The caller's role in this organisation (null for an API key, and for someone who takes
+    /// part in one of its projects without being a member).
     pub my_role: Option<OrgRole>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -137,7 +138,9 @@ async fn list_orgs(
     )))
 }
 
-/// One organisation (members only).
+/// One organisation: for its members and API keys, and — its name and slug, with `my_role`
+/// null — for anyone taking part in one of its projects (a consultant sees whom they work
+/// for; its members, invitations, keys, webhooks and events stay closed to them).
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),

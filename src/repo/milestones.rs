@@ -216,6 +216,24 @@ pub async fn insert_transition(
     .await
 }
 
+/// The moves of `project_id`'s milestones at or after `from` and before `until`, oldest first.
+pub async fn transitions_between(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<milestone_transition::Model>, DbErr> {
+    milestone_transition::Entity::find()
+        .inner_join(milestone::Entity)
+        .filter(milestone::Column::ProjectId.eq(project_id))
+        .filter(milestone_transition::Column::OccurredAt.gte(from))
+        .filter(milestone_transition::Column::OccurredAt.lt(until))
+        .order_by_asc(milestone_transition::Column::OccurredAt)
+        .order_by_asc(milestone_transition::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn list_transitions(
     db: &impl ConnectionTrait,
     milestone_id: Uuid,

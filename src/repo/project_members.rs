@@ -127,6 +127,22 @@ pub async fn ever_in_org(
         > 0)
 }
 
+/// Whether `user_id` takes part in a project of the organisation now.
+pub async fn active_in_org(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(project_member::Entity::find()
+        .inner_join(project::Entity)
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project_member::Column::UserId.eq(user_id))
+        .filter(project_member::Column::LeftAt.is_null())
+        .count(db)
+        .await?
+        > 0)
+}
+
 pub async fn count_active_leads(db: &impl ConnectionTrait, project_id: Uuid) -> Result<u64, DbErr> {
     project_member::Entity::find()
         .filter(project_member::Column::ProjectId.eq(project_id))

@@ -107,8 +107,26 @@ pub async fn list(
     }
 }
 
+/// The organisation, for its members and keys; and its name and slug for a person who takes
+/// part in one of its projects without being a member (a consultant sees whom they work for:
+/// `role` is `None`, and nothing else of the organisation opens to them).
 pub async fn get(state: &AppState, caller: &Caller, org_id: Uuid) -> Result<OrgAccess, ApiError> {
-    org_access(&state.db, caller, org_id).await
+    let denied = match org_access(&state.db, caller, org_id).await {
+        Err(denied @ ApiError::NotFound { .. }) => denied,
+        member_or_other => return member_or_other,
+    };
+    let Some(user_id) = caller.user_id() else {
+        return Err(denied);
+    };
+    if !project_members::active_in_org(&state.db, org_id, user_id).await? {
+        return Err(denied);
+    }
+    let org = orgs::find_org(&state.db, org_id).await?.ok_or(denied)?;
+    Ok(OrgAccess {
+        org,
+        role: None,
+        key: None,
+    })
 }
 
 pub async fn update(

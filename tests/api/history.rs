@@ -366,3 +366,135 @@ async fn away_owners_consultants_doing_the_work_and_a_stalled_project_each_get_t
         (&json!(40.0), &json!(2.0))
     );
 }
+
+impl Story {
+    /// `…/readiness/changes` (as the lead) since `since`, to `as_of` or today.
+    async fn changes(&self, since: NaiveDate, as_of: Option<NaiveDate>) -> TestResponse {
+        let to = as_of.map(|d| format!("&as_of={d}")).unwrap_or_default();
+        let path = format!(
+            "/api/v1/projects/{}/readiness/changes?since={since}{to}",
+            self.project
+        );
+        self.app.get(&path, Some(&self.lead.access_token)).await
+    }
+}
+
+#[actix_web::test]
+async fn the_changes_between_two_days_list_exactly_what_happened_and_what_got_better() {
+    // Ten days ago: Sam and a consultant on the project, two milestones without an owner.
+    let mut s = Story::begin("-10d", json!({"name": "AMS"})).await;
+    s.join(&s.sam, "staff", 4.0).await;
+    s.join(&s.consultant, "consultant", 10.0).await;
+    let dues = s
+        .milestone(
+            json!({"title": "Dues", "knowledge_area": "dues invoicing", "due_date": day(30)}),
+        )
+        .await;
+    s.milestone(json!({"title": "Events", "knowledge_area": "events"}))
+        .await;
+    let before = s.report(None).await;
+
+    // Today: Sam owns the dues invoicing, does it, and the consultant moves it up the ladder;
+    // the consultant leaves.
+    s.restart_at("0").await;
+    let owner = json!({"staff_owner_id": s.sam.id});
+    s.send("PATCH", &format!("/milestones/{dues}"), &s.lead, owner)
+        .await;
+    s.log(&s.sam, day(0), 2.0, &dues).await;
+    s.advance(&dues, &s.consultant, 2).await;
+    s.send(
+        "DELETE",
+        &format!("/members/{}", s.consultant.id),
+        &s.lead,
+        json!(null),
+    )
+    .await;
+    let after = s.report(None).await;
+
+    let res = s.changes(day(-10), None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let c = &res.body;
+    assert_eq!(c["since"], json!(day(-10)));
+    assert_eq!(c["as_of"], json!(day(0)));
+    assert_eq!(
+        c["score"],
+        json!({"from": before["score"], "to": after["score"]})
+    );
+    assert_eq!(
+        c["components"]["ownership_coverage"],
+        json!({"from": 0.0, "to": 0.5}),
+        "{c}"
+    );
+    let moves: Vec<(&str, &str, &str)> = c["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["from"].as_str().unwrap(),
+                m["to"].as_str().unwrap(),
+                m["by_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("planned", "consultant_led", "consultant"),
+            ("consultant_led", "shadowing", "consultant")
+        ]
+    );
+    assert_eq!(c["moved"][0]["title"], "Dues");
+    assert_eq!(c["owners_named"][0]["owner_id"], json!(s.sam.id));
+    assert_eq!(c["owners_lost"], json!([]));
+    assert_eq!(c["handed_off"], json!([]));
+    assert_eq!(c["joined"], json!([]));
+    assert_eq!(c["left"][0]["user_id"], json!(s.consultant.id));
+    assert_eq!(c["went_away"], json!([]));
+    let better: Vec<&str> = c["got_better"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    assert!(
+        better.contains(&"sam now owns dues invoicing"),
+        "{better:?}"
+    );
+    assert!(
+        better.contains(&"ownership coverage 0.00 → 0.50"),
+        "{better:?}"
+    );
+
+    // Between two days on which nothing changed, nothing is listed and nothing got better.
+    let quiet = s.changes(day(-9), Some(day(-2))).await;
+    assert_eq!(quiet.status, 200, "{}", quiet.body);
+    assert_eq!(quiet.body["moved"], json!([]));
+    assert_eq!(quiet.body["got_better"], json!([]));
+    assert_eq!(quiet.body["score"]["from"], quiet.body["score"]["to"]);
+}
+
+#[actix_web::test]
+async fn changes_are_asked_between_two_days_of_the_project() {
+    let mut s = Story::begin("-3d", json!({"name": "AMS"})).await;
+    s.restart_at("0").await;
+    for (since, as_of) in [
+        (day(-4), None),
+        (day(-1), Some(day(1))),
+        (day(0), Some(day(-1))),
+    ] {
+        let res = s.changes(since, as_of).await;
+        res.assert_problem(422, "invalid_as_of");
+    }
+    assert_eq!(s.changes(day(-3), None).await.status, 200);
+    let outsider = s.app.user("outsider").await;
+    let path = format!(
+        "/api/v1/projects/{}/readiness/changes?since={}",
+        s.project,
+        day(-1)
+    );
+    assert_eq!(
+        s.app.get(&path, Some(&outsider.access_token)).await.status,
+        404
+    );
+}

@@ -182,3 +182,73 @@ async fn someone_in_no_project_has_no_next_actions_and_a_key_has_none_of_its_own
     let res = app.get("/api/v1/me/next-actions", Some(&w.key_write)).await;
     res.assert_problem(403, "person_required");
 }
+
+#[actix_web::test]
+async fn a_consultant_reads_the_name_and_slug_of_each_organisation_they_work_in_and_nothing_else() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_project_member(&w.other, w.other_project_id, &w.consultant, "consultant")
+        .await;
+    for (org, name) in [
+        (w.org_id, "Acme Association"),
+        (w.other_org_id, "Other Association"),
+    ] {
+        let res = app
+            .get(
+                &format!("/api/v1/orgs/{org}"),
+                Some(&w.consultant.access_token),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        assert_eq!(res.body["name"], name);
+        assert!(res.body["slug"].is_string());
+        assert_eq!(res.body["my_role"], Value::Null);
+        for closed in ["members", "invitations", "events", "webhooks", "api-keys"] {
+            let res = app
+                .get(
+                    &format!("/api/v1/orgs/{org}/{closed}"),
+                    Some(&w.consultant.access_token),
+                )
+                .await;
+            assert_eq!(res.status, 404, "{closed}: {}", res.body);
+        }
+        let rename = app
+            .patch_any_version(
+                &format!("/api/v1/orgs/{org}"),
+                &format!("Bearer {}", w.consultant.access_token),
+                json!({"name": "Mine now"}).to_string(),
+            )
+            .await;
+        assert_eq!(rename.status, 404, "{}", rename.body);
+    }
+    // Someone who left every project of the organisation no longer reads it.
+    let leave = app
+        .raw(
+            actix_web::http::Method::DELETE,
+            &format!(
+                "/api/v1/projects/{}/members/{}",
+                w.other_project_id, w.consultant.id
+            ),
+            &[
+                ("authorization", &format!("Bearer {}", w.other.access_token)),
+                ("if-match", "*"),
+            ],
+            String::new(),
+        )
+        .await;
+    assert!(leave.status < 300, "{}", leave.body);
+    let res = app
+        .get(
+            &format!("/api/v1/orgs/{}", w.other_org_id),
+            Some(&w.consultant.access_token),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let outsider = app
+        .get(
+            &format!("/api/v1/orgs/{}", w.org_id),
+            Some(&w.outsider.access_token),
+        )
+        .await;
+    assert_eq!(outsider.status, 404);
+}

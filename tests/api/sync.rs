@@ -400,3 +400,24 @@ async fn a_time_entry_without_its_key_or_breaking_a_rule_fails_alone() {
         "user_id"
     );
 }
+
+#[actix_web::test]
+async fn a_batch_path_takes_only_post() {
+    // `…/milestones/batch` also fits `…/milestones/{milestone_id}`: it is the batch's path all
+    // the same, so another method is 405, not a 400 about an id.
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let auth = format!("Bearer {}", w.lead.access_token);
+        let res = app
+            .raw(
+                method.clone(),
+                &path(&w),
+                &[("authorization", &auth), ("if-match", "*")],
+                String::new(),
+            )
+            .await;
+        res.assert_problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some("POST"), "{method}");
+    }
+}

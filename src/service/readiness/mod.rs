@@ -5,6 +5,7 @@
 //! milestones, people and versions, never with the number of activities;
 //! [`compute::compute`] turns it into the report without touching the database.
 
+pub mod changes;
 pub mod compute;
 mod model;
 
@@ -23,7 +24,7 @@ use crate::{
     domain::{FieldError, ProjectStatus, Stage, away::Away},
     entity::{org, project},
     error::ApiError,
-    repo::{history, orgs, project_members, readiness as agg},
+    repo::{history, milestones, orgs, project_members, readiness as agg},
 };
 
 pub async fn report(
@@ -36,22 +37,71 @@ pub async fn report(
     let today = caller.today();
     let as_of = as_of.unwrap_or(today);
     let created = access.project.created_at.date_naive();
-    if as_of > today || as_of < created {
-        return Err(ApiError::Unprocessable {
-            code: "invalid_as_of",
-            error: FieldError::new(
-                "as_of",
-                format!(
-                    "must be a day from the project's creation ({created}) to today ({today}), UTC"
-                ),
-            ),
-        });
-    }
+    within(
+        "as_of",
+        as_of,
+        (created, "the project's creation"),
+        (today, "today"),
+    )?;
     let inputs = load(&state.db, &access.project, as_of).await?;
     let mut report = compute::compute(&inputs);
     // A frozen report carries the closing day's figures, for the day asked about.
     report.as_of = as_of;
     Ok(report)
+}
+
+/// 422 `invalid_as_of` naming `field` unless `day` is from `first` to `last` (each with what it
+/// is, for the message).
+fn within(
+    field: &str,
+    day: NaiveDate,
+    (first, first_is): (NaiveDate, &str),
+    (last, last_is): (NaiveDate, &str),
+) -> Result<(), ApiError> {
+    if (first..=last).contains(&day) {
+        return Ok(());
+    }
+    Err(ApiError::Unprocessable {
+        code: "invalid_as_of",
+        error: FieldError::new(
+            field,
+            format!("must be a day from {first_is} ({first}) to {last_is} ({last}), UTC"),
+        ),
+    })
+}
+
+/// What changed between the end of `since` and the end of `as_of` (default today): both days'
+/// reports and the moves on the ladder between them ([`changes::changes`]).
+pub async fn changes(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Uuid,
+    since: NaiveDate,
+    as_of: Option<NaiveDate>,
+) -> Result<changes::ReadinessChanges, ApiError> {
+    let access = project_access(&state.db, caller, project_id).await?;
+    let today = caller.today();
+    let as_of = as_of.unwrap_or(today);
+    let created = access.project.created_at.date_naive();
+    within(
+        "as_of",
+        as_of,
+        (created, "the project's creation"),
+        (today, "today"),
+    )?;
+    within(
+        "since",
+        since,
+        (created, "the project's creation"),
+        (as_of, "`as_of`"),
+    )?;
+    let before = load(&state.db, &access.project, since).await?;
+    let after = load(&state.db, &access.project, as_of).await?;
+    let (old, new) = (compute::compute(&before), compute::compute(&after));
+    let moves =
+        milestones::transitions_between(&state.db, project_id, end_of(since), end_of(as_of))
+            .await?;
+    Ok(changes::changes((&before, &old), (&after, &new), moves))
 }
 
 /// Most projects `GET /me/next-actions` reads for one person (their active participations, by
