@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     bodies::activities::{LogActivity, SyncActivities, synced_entry},
-    common::{BatchResponse, Page, batch_size, envelope, page, text_param},
+    common::{BatchResponse, Page, batch_items, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
@@ -143,8 +143,9 @@ async fn log_activity(
 /// `external_id` required: logged (`created`) unless the project has an entry under that id;
 /// `unchanged` when that entry has the same values; `failed` with 409 `external_id_taken` when
 /// its values differ (entries are never edited: delete it and log the corrected one). Every
-/// rule and right of a single entry applies to each item alone; an item that fails writes
-/// nothing, the others stand. Sending the same batch again changes nothing, and with the same
+/// right and rule of the ledger applies to each item alone (the member it is for, the day's 24
+/// hours, the milestone): an item that fails writes nothing, the others stand. An item that
+/// breaks a field rule (hours out of range, no external id) refuses the whole batch with 422. Sending the same batch again changes nothing, and with the same
 /// `Idempotency-Key` the first answer is replayed.
 #[utoipa::path(
     tag = "activities",
@@ -154,7 +155,7 @@ async fn log_activity(
     responses(
         (status = 200, description = "One result per item, in the order sent.", body = BatchResponse<ActivityResponse>),
         (status = 403, description = "Not a member of the project, or a read-only key.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not 1 to 100 items.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not 1 to 100 items, or an item breaks a field rule (`items[i].field`): nothing is written.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/projects/{project_id}/activities/batch")]
@@ -165,12 +166,7 @@ async fn sync_activities(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<SyncActivities>,
 ) -> Result<HttpResponse, ApiError> {
-    batch_size(body.items.len())?;
-    let items = body
-        .items
-        .into_iter()
-        .map(|item| synced_entry(item).map_err(ApiError::Validation))
-        .collect();
+    let items = batch_items(body.items, synced_entry)?;
     let synced = activities::sync(&state, &caller, path.into_inner(), items).await?;
     let answer = |results| BatchResponse::of(results, activity_response);
     commit(synced, &claim, Reply::new(StatusCode::OK), answer).await

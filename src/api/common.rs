@@ -20,7 +20,7 @@ use crate::{
         batch::MAX_BATCH,
         query::{Order, PageRequest},
     },
-    error::{ApiError, Problem},
+    error::{ApiError, FieldError, Problem},
     service::idempotency::Pending,
 };
 
@@ -260,14 +260,35 @@ impl<T: ToSchema> BatchResponse<T> {
     }
 }
 
-/// 422 unless a batch holds 1 to [`MAX_BATCH`] items.
-pub fn batch_size(items: usize) -> Result<(), ApiError> {
-    if (1..=MAX_BATCH).contains(&items) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
+/// A batch's items, each parsed as its own request would be. A batch of 1 to [`MAX_BATCH`]
+/// items whose every field keeps its rules goes on, item by item, to the rights and the state;
+/// one that breaks a field rule is refused whole (422 naming `items[i].field`), like any request
+/// that breaks its schema, and nothing of it is written.
+pub fn batch_items<B, T>(
+    items: Vec<B>,
+    parse: impl Fn(B) -> Result<T, Vec<FieldError>>,
+) -> Result<Vec<T>, ApiError> {
+    if !(1..=MAX_BATCH).contains(&items.len()) {
+        return Err(ApiError::invalid(
             "items",
             format!("must hold 1 to {MAX_BATCH} items"),
-        ))
+        ));
+    }
+    let mut parsed = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match parse(item) {
+            Ok(item) => parsed.push(item),
+            Err(fields) => errors.extend(
+                fields
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("items[{i}].{}", e.field), e.message)),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }

@@ -11,7 +11,7 @@ use super::{
         CreateCriterion, CreateMilestone, SyncMilestones, TransitionRequest, UpdateCriterion,
         UpdateMilestone,
     },
-    common::{BatchResponse, IfMatch, Page, batch_size, envelope, page, text_param},
+    common::{BatchResponse, IfMatch, Page, batch_items, envelope, page, text_param},
     common::{Reply, commit},
     extract::{ApiJson, Authenticated},
     idempotency::RequestClaim,
@@ -232,8 +232,11 @@ async fn create_milestone(
 /// Each item is the milestone the vendor keeps under `external_source` + `external_id`: created
 /// when the project has none under that id, otherwise brought up to date (fields the item
 /// leaves out stay as they are; `null` clears). Every rule, right and event of a create or an
-/// edit applies to each item alone: an item that breaks one fails with its problem and writes
-/// nothing, and the others stand. Edits need no `If-Match` (the vendor's record wins). Sending
+/// edit applies to each item alone: an item refused for a right or the project's state (a
+/// consultant naming a staff owner, an owner who is not active staff, an external id taken)
+/// fails with its problem and writes nothing, and the others stand. An item that breaks a field
+/// rule (an empty title, a text too long) refuses the whole batch with 422, like any request
+/// that breaks its schema. Edits need no `If-Match` (the vendor's record wins). Sending
 /// the same batch again changes nothing (`unchanged`), and with the same `Idempotency-Key` the
 /// first answer is replayed. The body is limited to 64 KiB like every other: 100 items with
 /// short descriptions fit.
@@ -246,7 +249,7 @@ async fn create_milestone(
         (status = 200, description = "One result per item, in the order sent.", body = BatchResponse<MilestoneResponse>),
         (status = 403, description = "Not a member of the project (nor a write key).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The project is closed.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not 1 to 100 items.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not 1 to 100 items, or an item breaks a field rule (`items[i].field`): nothing is written.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/projects/{project_id}/milestones/batch")]
@@ -257,12 +260,7 @@ async fn sync_milestones(
     path: web::Path<Uuid>,
     ApiJson(body): ApiJson<SyncMilestones>,
 ) -> Result<HttpResponse, ApiError> {
-    batch_size(body.items.len())?;
-    let items = body
-        .items
-        .into_iter()
-        .map(|item| Upsert::try_from(item).map_err(ApiError::Validation))
-        .collect();
+    let items = batch_items(body.items, Upsert::try_from)?;
     let synced = milestones::sync(&state, &caller, path.into_inner(), items).await?;
     let answer = |results| {
         BatchResponse::of(results, |view: MilestoneView| {

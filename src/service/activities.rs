@@ -162,7 +162,7 @@ pub async fn sync(
     state: &AppState,
     caller: &Caller,
     project_id: Uuid,
-    items: Vec<Result<Entry, ApiError>>,
+    items: Vec<Entry>,
 ) -> Result<Pending<Vec<Result<(ItemStatus, activity::Model), ApiError>>>, ApiError> {
     let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id)

@@ -168,7 +168,7 @@ pub async fn sync(
     state: &AppState,
     caller: &Caller,
     project_id: Uuid,
-    items: Vec<Result<Upsert, ApiError>>,
+    items: Vec<Upsert>,
 ) -> Result<Pending<Vec<Result<(ItemStatus, MilestoneView), ApiError>>>, ApiError> {
     let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id)

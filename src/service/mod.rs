@@ -76,27 +76,20 @@ pub fn external_id_taken(what: &str, err: DbErr) -> ApiError {
 
 /// Runs `one` on each item of a batch, each in a savepoint of `txn`: an item refused (4xx) is
 /// rolled back alone and reported in its place, and the others stand; any other error fails
-/// the whole batch (nothing of it is committed). Items that did not parse are reported as they
-/// are.
+/// the whole batch (nothing of it is committed).
 pub async fn each_item<I, T>(
     txn: &DatabaseTransaction,
-    items: Vec<Result<I, ApiError>>,
+    items: Vec<I>,
     one: impl AsyncFn(&DatabaseTransaction, I) -> Result<T, ApiError>,
 ) -> Result<Vec<Result<T, ApiError>>, ApiError> {
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        let outcome = match item {
-            Ok(item) => {
-                let savepoint = txn.begin().await?;
-                let outcome = one(&savepoint, item).await;
-                match outcome {
-                    Ok(_) => savepoint.commit().await?,
-                    Err(_) => savepoint.rollback().await?,
-                }
-                outcome
-            }
-            Err(refused) => Err(refused),
-        };
+        let savepoint = txn.begin().await?;
+        let outcome = one(&savepoint, item).await;
+        match outcome {
+            Ok(_) => savepoint.commit().await?,
+            Err(_) => savepoint.rollback().await?,
+        }
         match outcome {
             Err(e) if !e.is_client_error() => return Err(e),
             outcome => results.push(outcome),

@@ -160,23 +160,21 @@ async fn each_item_is_checked_alone_and_a_failed_item_writes_nothing() {
     owned["staff_owner_id"] = json!(w.staff.id);
     let mut stranger = item("MS-4", "Owned by a stranger");
     stranger["consultant_id"] = json!(w.outsider.id);
-    let items = json!([item("MS-1", "Fine"), item("MS-2", "   "), owned, stranger]);
+    let items = json!([item("MS-1", "Fine"), owned, stranger]);
     // The consultant may create milestones, but not name their staff owner.
     let res = sync(&app, &w, &w.consultant.access_token, items).await;
     assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(statuses(&res), ["created", "failed", "failed", "failed"]);
+    assert_eq!(statuses(&res), ["created", "failed", "failed"]);
     let problem = |i: usize| &res.body["items"][i]["problem"];
-    assert_eq!(problem(1)["status"], 422);
-    assert_eq!(problem(1)["errors"][0]["field"], "title");
-    assert_eq!(problem(2)["status"], 403);
-    assert_eq!(problem(3)["status"], 422);
-    assert_eq!(problem(3)["errors"][0]["field"], "consultant_id");
-    assert_eq!(res.body["items"][2]["resource"], Value::Null);
+    assert_eq!(problem(1)["status"], 403);
+    assert_eq!(problem(2)["status"], 422);
+    assert_eq!(problem(2)["errors"][0]["field"], "consultant_id");
+    assert_eq!(res.body["items"][1]["resource"], Value::Null);
     assert_eq!(
         (res.body["created"].as_u64(), res.body["failed"].as_u64()),
-        (Some(1), Some(3))
+        (Some(1), Some(2))
     );
-    for (id, stored) in [("MS-1", 1), ("MS-2", 0), ("MS-3", 0), ("MS-4", 0)] {
+    for (id, stored) in [("MS-1", 1), ("MS-3", 0), ("MS-4", 0)] {
         assert_eq!(
             by_external_id(&app, &w, &w.lead, id).await.len(),
             stored,
@@ -187,6 +185,32 @@ async fn each_item_is_checked_alone_and_a_failed_item_writes_nothing() {
     assert_eq!(
         events.iter().filter(|e| *e == "milestone.created").count(),
         2
+    );
+}
+
+#[actix_web::test]
+async fn an_item_that_breaks_a_field_rule_refuses_the_whole_batch() {
+    // Like any request that breaks its schema: 422 naming the item's field, nothing written.
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let long = "x".repeat(201);
+    let items = json!([
+        item("MS-1", "Fine"),
+        item("MS-2", "   "),
+        item("MS-3", &long)
+    ]);
+    let res = sync(&app, &w, &w.key_write, items).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.error_fields(), ["items[1].title", "items[2].title"]);
+    assert_eq!(by_external_id(&app, &w, &w.lead, "MS-1").await.len(), 0);
+    let mut keyless = entry(&w, "TE-1", 1.0);
+    keyless.as_object_mut().unwrap().remove("external_id");
+    let items = json!([keyless, entry(&w, "TE-2", 25.0)]);
+    let res = sync_time(&app, &w, &w.key_write, items).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(
+        res.error_fields(),
+        ["items[0].external_id", "items[1].hours"]
     );
 }
 
@@ -366,26 +390,18 @@ async fn a_time_sync_logs_each_entry_once_and_never_edits_one() {
 }
 
 #[actix_web::test]
-async fn a_time_entry_without_its_key_or_breaking_a_rule_fails_alone() {
+async fn a_time_entry_refused_for_whom_it_is_fails_alone() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let mut keyless = entry(&w, "TE-1", 1.0);
-    keyless.as_object_mut().unwrap().remove("external_id");
-    let too_long = entry(&w, "TE-2", 25.0);
     let mut stranger = entry(&w, "TE-3", 1.0);
     stranger["user_id"] = json!(w.outsider.id);
-    let items = json!([keyless, too_long, stranger, entry(&w, "TE-4", 1.0)]);
+    let items = json!([stranger, entry(&w, "TE-4", 1.0)]);
     let res = sync_time(&app, &w, &w.key_write, items).await;
+    assert_eq!(statuses(&res), ["failed", "created"], "{}", res.body);
     assert_eq!(
-        statuses(&res),
-        ["failed", "failed", "failed", "created"],
-        "{}",
-        res.body
+        res.body["items"][0]["problem"]["errors"][0]["field"],
+        "user_id"
     );
-    let field = |i: usize| res.body["items"][i]["problem"]["errors"][0]["field"].clone();
-    assert_eq!(field(0), "external_id");
-    assert_eq!(field(1), "hours");
-    assert_eq!(field(2), "user_id");
     // A person logs their own time only: naming another member fails that item.
     let res = sync_time(
         &app,
