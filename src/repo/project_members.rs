@@ -112,19 +112,21 @@ pub async fn list(
     Ok(into_page(rows, page.limit))
 }
 
+/// `user_id`'s participations in the organisation's projects.
+fn in_org(org_id: Uuid, user_id: Uuid) -> sea_orm::Select<project_member::Entity> {
+    project_member::Entity::find()
+        .inner_join(project::Entity)
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project_member::Column::UserId.eq(user_id))
+}
+
 /// Whether `user_id` has ever taken part in a project of the organisation.
 pub async fn ever_in_org(
     db: &impl ConnectionTrait,
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, DbErr> {
-    Ok(project_member::Entity::find()
-        .inner_join(project::Entity)
-        .filter(project::Column::OrgId.eq(org_id))
-        .filter(project_member::Column::UserId.eq(user_id))
-        .count(db)
-        .await?
-        > 0)
+    Ok(in_org(org_id, user_id).count(db).await? > 0)
 }
 
 /// Whether `user_id` takes part in a project of the organisation now.
@@ -133,14 +135,8 @@ pub async fn active_in_org(
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, DbErr> {
-    Ok(project_member::Entity::find()
-        .inner_join(project::Entity)
-        .filter(project::Column::OrgId.eq(org_id))
-        .filter(project_member::Column::UserId.eq(user_id))
-        .filter(project_member::Column::LeftAt.is_null())
-        .count(db)
-        .await?
-        > 0)
+    let active = in_org(org_id, user_id).filter(project_member::Column::LeftAt.is_null());
+    Ok(active.count(db).await? > 0)
 }
 
 pub async fn count_active_leads(db: &impl ConnectionTrait, project_id: Uuid) -> Result<u64, DbErr> {

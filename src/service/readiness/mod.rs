@@ -33,6 +33,22 @@ pub async fn report(
     project_id: Uuid,
     as_of: Option<NaiveDate>,
 ) -> Result<ReadinessReport, ApiError> {
+    let (access, as_of) = project_on(state, caller, project_id, as_of).await?;
+    let inputs = load(&state.db, &access.project, as_of).await?;
+    let mut report = compute::compute(&inputs);
+    // A frozen report carries the closing day's figures, for the day asked about.
+    report.as_of = as_of;
+    Ok(report)
+}
+
+/// The project as the caller may see it, and the day asked about: `as_of`, or today; from the
+/// project's creation to today (422 `invalid_as_of` otherwise).
+async fn project_on(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Uuid,
+    as_of: Option<NaiveDate>,
+) -> Result<(super::access::ProjectAccess, NaiveDate), ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     let today = caller.today();
     let as_of = as_of.unwrap_or(today);
@@ -43,11 +59,7 @@ pub async fn report(
         (created, "the project's creation"),
         (today, "today"),
     )?;
-    let inputs = load(&state.db, &access.project, as_of).await?;
-    let mut report = compute::compute(&inputs);
-    // A frozen report carries the closing day's figures, for the day asked about.
-    report.as_of = as_of;
-    Ok(report)
+    Ok((access, as_of))
 }
 
 /// 422 `invalid_as_of` naming `field` unless `day` is from `first` to `last` (each with what it
@@ -79,16 +91,8 @@ pub async fn changes(
     since: NaiveDate,
     as_of: Option<NaiveDate>,
 ) -> Result<changes::ReadinessChanges, ApiError> {
-    let access = project_access(&state.db, caller, project_id).await?;
-    let today = caller.today();
-    let as_of = as_of.unwrap_or(today);
+    let (access, as_of) = project_on(state, caller, project_id, as_of).await?;
     let created = access.project.created_at.date_naive();
-    within(
-        "as_of",
-        as_of,
-        (created, "the project's creation"),
-        (today, "today"),
-    )?;
     within(
         "since",
         since,
