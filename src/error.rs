@@ -15,7 +15,7 @@ use crate::domain::{Action, ladder::Blocker};
 
 /// Every `code` a problem can carry, in byte order: the error catalogue clients match on. A
 /// test reads `src/` and fails when a code is used that is not listed here, or listed and unused.
-pub const CODES: [&str; 53] = [
+pub const CODES: [&str; 55] = [
     "active_consultant",
     "activity_not_found",
     "already_member",
@@ -56,6 +56,7 @@ pub const CODES: [&str; 53] = [
     "overloaded",
     "payload_too_large",
     "person_required",
+    "portfolio_too_large",
     "project_closed",
     "project_not_closable",
     "project_not_found",
@@ -63,6 +64,7 @@ pub const CODES: [&str; 53] = [
     "service_unavailable",
     "shutting_down",
     "slug_taken",
+    "too_many_points",
     "too_many_requests",
     "transition_forbidden",
     "unsupported_media_type",

@@ -1,4 +1,4 @@
-//! `/projects/{project_id}/activities` (the ledger) and `/projects/{project_id}/readiness`.
+//! `/projects/{project_id}/activities`: the ledger.
 
 use actix_web::{HttpResponse, delete, get, http::StatusCode, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,20 +19,14 @@ use crate::{
     domain::{ActivityKind, ProjectRole},
     entity::activity,
     error::{ApiError, Problem},
-    service::{
-        AppState, activities,
-        readiness::{self, NextAction, ReadinessReport, changes::ReadinessChanges},
-    },
+    service::{AppState, activities},
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(log_activity)
         .service(sync_activities)
         .service(list_activities)
-        .service(delete_activity)
-        .service(get_readiness)
-        .service(readiness_changes)
-        .service(my_next_actions);
+        .service(delete_activity);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -93,17 +87,6 @@ pub struct ActivityListQuery {
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ReadinessQuery {
-    /// The day the report is for (default: today, UTC): milestones, stages, owners, members,
-    /// commitments, away periods and project dates as they stood at the end of it, and the
-    /// activities on or before it. From the project's creation day to today.
-    #[serde(default, deserialize_with = "crate::domain::day::optional")]
-    pub as_of: Option<NaiveDate>,
 }
 
 /// Log time spent on the project, for yourself (project members).
@@ -231,126 +214,4 @@ async fn delete_activity(
     let (project_id, activity_id) = path.into_inner();
     activities::delete(&state, &caller, project_id, activity_id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The readiness report (model 2): a 0–100 score from five components, the signals beside it
-/// (shares, drifting, stalled, countdowns), milestone and hour figures, each member's
-/// commitment, knowledge areas with their bus factor, blockers, and the next action for each
-/// person — all read as the project stood at the end of `as_of` (UTC).
-#[utoipa::path(
-    tag = "readiness",
-    security(("bearer" = [])),
-    params(("project_id" = Uuid, Path), ReadinessQuery),
-    responses(
-        (status = 200, description = "The report.", body = ReadinessReport),
-        (status = 422, description = "`invalid_as_of`: after today, or before the project was created.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/projects/{project_id}/readiness")]
-async fn get_readiness(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    path: web::Path<Uuid>,
-    query: web::Query<ReadinessQuery>,
-) -> Result<web::Json<ReadinessReport>, ApiError> {
-    Ok(web::Json(
-        readiness::report(&state, &caller, path.into_inner(), query.as_of).await?,
-    ))
-}
-
-/// One of your next actions, with the project and organisation it belongs to.
-#[derive(Serialize, ToSchema)]
-pub struct MyNextActionResponse {
-    pub org_id: Uuid,
-    #[schema(example = "Acme Association")]
-    pub org_name: String,
-    pub project_id: Uuid,
-    #[schema(example = "Move to the new AMS")]
-    pub project_name: String,
-    #[serde(flatten)]
-    pub action: NextAction,
-}
-
-/// Your next actions across every open project you take part in.
-#[derive(Serialize, ToSchema)]
-pub struct MyNextActionsResponse {
-    /// Today (UTC): every project's report is read for it.
-    pub as_of: NaiveDate,
-    /// Most urgent first: `overdue`, `sign_off`, `owner_away`, `reschedule_before_exit`,
-    /// `hands_on_needed`, `assign_staff_owner`, `project_stalled`, `knowledge_at_risk`,
-    /// `step_back`, `log_time`; within a kind, the longest waiting first, then by project name.
-    pub items: Vec<MyNextActionResponse>,
-    /// True when you take part in more than 100 projects: only the first 100 (by id) were read.
-    pub more_projects: bool,
-}
-
-/// Your next actions: the items addressed to you in the readiness report of every open project
-/// you take part in, each with its project and organisation, most urgent first (people only).
-#[utoipa::path(
-    tag = "readiness",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your items, most urgent first.", body = MyNextActionsResponse),
-        (status = 403, description = "`person_required`: an API key has no next actions of its own.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me/next-actions")]
-async fn my_next_actions(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-) -> Result<web::Json<MyNextActionsResponse>, ApiError> {
-    let (items, more_projects) = readiness::my_next_actions(&state, &caller).await?;
-    Ok(web::Json(MyNextActionsResponse {
-        as_of: caller.today(),
-        items: items
-            .into_iter()
-            .map(|mine| MyNextActionResponse {
-                org_id: mine.org.id,
-                org_name: mine.org.name,
-                project_id: mine.project.id,
-                project_name: mine.project.name,
-                action: mine.action,
-            })
-            .collect(),
-        more_projects,
-    }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ChangesQuery {
-    /// The earlier day: changes after the end of it are listed. From the project's creation day
-    /// to `as_of`.
-    #[serde(deserialize_with = "crate::domain::day::required")]
-    #[param(example = "2026-11-23")]
-    pub since: NaiveDate,
-    /// The later day (default today, UTC): the state at the end of it.
-    #[serde(default, deserialize_with = "crate::domain::day::optional")]
-    #[param(example = "2026-11-30")]
-    pub as_of: Option<NaiveDate>,
-}
-
-/// What changed between two days: the score and its components on both, the moves on the
-/// ladder (from, to, who, when), milestones newly handed off, owners named or lost, members who
-/// joined, left or went away, and `got_better` — the improvements in plain words.
-#[utoipa::path(
-    tag = "readiness",
-    security(("bearer" = [])),
-    params(("project_id" = Uuid, Path), ChangesQuery),
-    responses(
-        (status = 200, description = "The changes.", body = ReadinessChanges),
-        (status = 422, description = "`invalid_as_of`: `as_of` after today or before the project was created, or `since` after `as_of` or before the project was created.", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/projects/{project_id}/readiness/changes")]
-async fn readiness_changes(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    path: web::Path<Uuid>,
-    query: web::Query<ChangesQuery>,
-) -> Result<web::Json<ReadinessChanges>, ApiError> {
-    let q = query.into_inner();
-    let changes = readiness::changes(&state, &caller, path.into_inner(), q.since, q.as_of).await?;
-    Ok(web::Json(changes))
 }

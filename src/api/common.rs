@@ -75,14 +75,24 @@ pub fn page(
 }
 
 fn decode_cursor(kind: &str, cursor: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (found_kind, id) = text.split_once(':')?;
-    (found_kind == kind).then(|| id.parse().ok()).flatten()
+    decode_keyset(kind, cursor)?.parse().ok()
 }
 
 pub fn encode_cursor(kind: &str, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+    encode_keyset(kind, &id.to_string())
+}
+
+/// A cursor holding any keyset position (`key`), for the list `kind`.
+pub fn encode_keyset(kind: &str, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
+}
+
+/// The keyset position in a cursor that `encode_keyset` made for the list `kind`.
+pub fn decode_keyset(kind: &str, cursor: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (found_kind, key) = text.split_once(':')?;
+    (found_kind == kind).then(|| key.to_owned())
 }
 
 /// Builds the page envelope: maps the rows and, when more exist, the cursor after the last.

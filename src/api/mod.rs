@@ -17,6 +17,7 @@ pub mod milestones;
 pub mod ops;
 pub mod orgs;
 pub mod projects;
+pub mod readiness;
 pub mod webhooks;
 
 /// Registers every route; used by the server and by the OpenAPI generator alike.
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(members::configure)
             .configure(milestones::configure)
             .configure(activities::configure)
+            .configure(readiness::configure)
             .configure(events::configure),
     );
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -72,56 +72,28 @@ pub async fn project(
     .map(drop)
 }
 
-/// The versions of `project_id`'s milestones in force at `end` (exclusive): the latest of each
-/// milestone that began before it.
-pub async fn milestones_at(
-    db: &impl ConnectionTrait,
-    project_id: Uuid,
-    end: DateTime<Utc>,
-) -> Result<Vec<milestone_version::Model>, DbErr> {
-    let latest = milestone_version::Entity::find()
-        .select_only()
-        .expr(Expr::col(milestone_version::Column::Id).max())
-        .filter(milestone_version::Column::ProjectId.eq(project_id))
-        .filter(milestone_version::Column::ValidFrom.lt(end))
-        .group_by(milestone_version::Column::MilestoneId)
-        .into_query();
-    milestone_version::Entity::find()
-        .filter(milestone_version::Column::Id.in_subquery(latest))
-        .order_by_asc(milestone_version::Column::MilestoneId)
-        .all(db)
-        .await
+/// Every version of the projects' milestones, participations or projects that began before
+/// `end`, oldest first (the state on a day is the latest of each subject before that day ends).
+macro_rules! versions_until {
+    ($name:ident, $entity:ident) => {
+        pub async fn $name(
+            db: &impl ConnectionTrait,
+            projects: &[Uuid],
+            end: DateTime<Utc>,
+        ) -> Result<Vec<$entity::Model>, DbErr> {
+            $entity::Entity::find()
+                .filter($entity::Column::ProjectId.is_in(projects.iter().copied()))
+                .filter($entity::Column::ValidFrom.lt(end))
+                .order_by_asc($entity::Column::Id)
+                .all(db)
+                .await
+        }
+    };
 }
 
-/// Every version of `project_id`'s participations that began before `end`, oldest first (the
-/// commitment over a window needs each day's weekly hours, not only the last).
-pub async fn participations_until(
-    db: &impl ConnectionTrait,
-    project_id: Uuid,
-    end: DateTime<Utc>,
-) -> Result<Vec<participation_version::Model>, DbErr> {
-    participation_version::Entity::find()
-        .filter(participation_version::Column::ProjectId.eq(project_id))
-        .filter(participation_version::Column::ValidFrom.lt(end))
-        .order_by_asc(participation_version::Column::Id)
-        .all(db)
-        .await
-}
-
-/// Every version of a project that began before `end`, oldest first (the last is the state at
-/// `end`; the first that is `closed` dates the closing).
-pub async fn project_until(
-    db: &impl ConnectionTrait,
-    project_id: Uuid,
-    end: DateTime<Utc>,
-) -> Result<Vec<project_version::Model>, DbErr> {
-    project_version::Entity::find()
-        .filter(project_version::Column::ProjectId.eq(project_id))
-        .filter(project_version::Column::ValidFrom.lt(end))
-        .order_by_asc(project_version::Column::Id)
-        .all(db)
-        .await
-}
+versions_until!(milestones_until, milestone_version);
+versions_until!(participations_until, participation_version);
+versions_until!(projects_until, project_version);
 
 /// A deleted project takes its history with it (its rows cascade; versions have no foreign key).
 pub async fn forget_project(db: &impl ConnectionTrait, project_id: Uuid) -> Result<(), DbErr> {

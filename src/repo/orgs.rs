@@ -39,6 +39,17 @@ pub async fn find_org(
     org::Entity::find_by_id(org_id).one(db).await
 }
 
+/// The organisations with these ids (each once).
+pub async fn find_orgs(
+    db: &impl ConnectionTrait,
+    org_ids: &[Uuid],
+) -> Result<Vec<org::Model>, DbErr> {
+    org::Entity::find()
+        .filter(org::Column::Id.is_in(org_ids.iter().copied()))
+        .all(db)
+        .await
+}
+
 pub async fn slug_exists(db: &impl ConnectionTrait, slug: &str) -> Result<bool, DbErr> {
     Ok(org::Entity::find()
         .filter(org::Column::Slug.eq(slug))

@@ -170,6 +170,84 @@ pub async fn list_projects(
     Ok(into_page(rows, page.limit))
 }
 
+/// A project in someone's portfolio: the row, their active participation in it (role and
+/// lead flag), and whether it is seen through its organisation (one they administer; for an
+/// API key, always).
+pub struct Visible {
+    pub project: project::Model,
+    pub participation: Option<(ProjectRole, bool)>,
+    pub via_org: bool,
+}
+
+/// Every project the caller can see that passes `filter`'s organisation and status, at most
+/// `max` (and whether there are more): for a person, the projects they take part in and those
+/// of the organisations they administer, each read by its own index; for a key, its
+/// organisation's. The cost grows with this set, never with the table.
+pub async fn visible_all(
+    db: &impl ConnectionTrait,
+    visibility: Visibility,
+    filter: &ProjectFilter,
+    max: u64,
+) -> Result<(Vec<Visible>, bool), DbErr> {
+    let filtered = |mut query: sea_orm::Select<project::Entity>| {
+        if let Some(org_id) = filter.org_id {
+            query = query.filter(project::Column::OrgId.eq(org_id));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(project::Column::Status.eq(status));
+        }
+        query.limit(max + 1)
+    };
+    let mut found: std::collections::BTreeMap<Uuid, Visible> = Default::default();
+    let admin_of = match visibility {
+        Visibility::Org(org_id) => vec![org_id],
+        Visibility::User(user_id) => {
+            let participating = filtered(project::Entity::find())
+                .inner_join(project_member::Entity)
+                .filter(project_member::Column::UserId.eq(user_id))
+                .filter(project_member::Column::LeftAt.is_null())
+                .select_also(project_member::Entity)
+                .all(db)
+                .await?;
+            for (project, member) in participating {
+                let participation = member.map(|m| (m.role, m.is_lead));
+                let visible = Visible {
+                    project,
+                    participation,
+                    via_org: false,
+                };
+                found.insert(visible.project.id, visible);
+            }
+            org_member::Entity::find()
+                .select_only()
+                .column(org_member::Column::OrgId)
+                .filter(org_member::Column::UserId.eq(user_id))
+                .filter(org_member::Column::Role.eq(OrgRole::Admin))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    if !admin_of.is_empty() {
+        let administered = filtered(project::Entity::find())
+            .filter(project::Column::OrgId.is_in(admin_of))
+            .all(db)
+            .await?;
+        for project in administered {
+            found
+                .entry(project.id)
+                .or_insert(Visible {
+                    project,
+                    participation: None,
+                    via_org: false,
+                })
+                .via_org = true;
+        }
+    }
+    let more = found.len() as u64 > max;
+    Ok((found.into_values().take(max as usize).collect(), more))
+}
+
 /// Filters, cursor, order and limit shared by every project list query; `id` is the column
 /// holding the project id that the query's index is ordered by.
 fn keyset(

@@ -498,3 +498,144 @@ async fn changes_are_asked_between_two_days_of_the_project() {
         404
     );
 }
+
+impl Story {
+    /// `GET …/readiness/history{query}` as the lead.
+    async fn history(&self, query: &str) -> TestResponse {
+        let path = format!("/api/v1/projects/{}/readiness/history{query}", self.project);
+        self.app.get(&path, Some(&self.lead.access_token)).await
+    }
+}
+
+/// The project of the story over forty days: people join, a milestone climbs with staff work,
+/// an owner is named, a consultant does the work for a while and then leaves.
+async fn forty_days() -> Story {
+    let mut s = Story::begin(
+        "-40d",
+        json!({"name": "AMS", "consultant_exit_date": day(10)}),
+    )
+    .await;
+    s.join(&s.sam, "staff", 6.0).await;
+    s.join(&s.consultant, "consultant", 20.0).await;
+    let dues = s
+        .milestone(json!({"title": "Dues", "knowledge_area": "dues", "due_date": day(-5)}))
+        .await;
+    s.log(&s.consultant, day(-40), 8.0, &dues).await;
+    s.log(&s.sam, day(-40), 2.0, &dues).await;
+    s.restart_at("-20d").await;
+    let owner = json!({"staff_owner_id": s.sam.id});
+    s.send("PATCH", &format!("/milestones/{dues}"), &s.lead, owner)
+        .await;
+    s.advance(&dues, &s.consultant, 3).await;
+    s.log(&s.sam, day(-20), 3.0, &dues).await;
+    s.log(&s.consultant, day(-21), 1.0, &dues).await;
+    s.restart_at("-3d").await;
+    s.advance(&dues, &s.sam, 1).await;
+    let leave = format!("/members/{}", s.consultant.id);
+    s.send("DELETE", &leave, &s.lead, json!(null)).await;
+    s.restart_at("0").await;
+    s
+}
+
+fn headline(report: &Value) -> Value {
+    json!({
+        "as_of": report["as_of"],
+        "frozen": report["frozen"],
+        "score": report["score"],
+        "components": report["components"],
+        "signals": report["signals"],
+    })
+}
+
+#[actix_web::test]
+async fn history_points_equal_the_reports_of_their_days() {
+    let s = forty_days().await;
+    // Weekly from before the project began: the points end today, 7 days apart, none before
+    // the project's creation day (40 days ago: the first point is 35 days ago).
+    let res = s.history(&format!("?from={}&every=week", day(-60))).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let points = res.body["points"].as_array().unwrap();
+    let days: Vec<Value> = (0..=5).rev().map(|w| json!(day(-7 * w))).collect();
+    let got: Vec<Value> = points.iter().map(|p| p["as_of"].clone()).collect();
+    assert_eq!(got, days);
+    assert_eq!(res.body["from"], json!(day(-35)));
+    assert_eq!(res.body["to"], json!(day(0)));
+    assert_eq!(res.body["every"], "week");
+    assert_eq!(res.body["model"], 2);
+    for point in points {
+        let on: NaiveDate = serde_json::from_value(point["as_of"].clone()).unwrap();
+        assert_eq!(point, &headline(&s.report(Some(on)).await), "{on}");
+    }
+    // The scores are not all alike: the history moves.
+    let scores: std::collections::BTreeSet<u64> = points
+        .iter()
+        .map(|p| p["score"].as_u64().unwrap())
+        .collect();
+    assert!(scores.len() > 1, "{scores:?}");
+
+    // Day by day over the last three weeks, on days that are not a week apart from `to`.
+    let res = s
+        .history(&format!("?from={}&to={}&every=day", day(-24), day(-2)))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let points = res.body["points"].as_array().unwrap();
+    assert_eq!(points.len(), 23);
+    for point in points {
+        let on: NaiveDate = serde_json::from_value(point["as_of"].clone()).unwrap();
+        assert_eq!(point, &headline(&s.report(Some(on)).await), "{on}");
+    }
+
+    // The portfolio's score 28 days earlier is the report of that day.
+    let res = s
+        .app
+        .get("/api/v1/readiness/portfolio", Some(&s.lead.access_token))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let row = &res.body["items"][0];
+    let earlier = s.report(Some(day(-28))).await;
+    let now = s.report(None).await;
+    assert_eq!(row["score_28_days_ago"], earlier["score"]);
+    let change = now["score"].as_i64().unwrap() - earlier["score"].as_i64().unwrap();
+    assert_eq!(row["score_change"], json!(change));
+    assert_eq!(row["score"], now["score"]);
+}
+
+#[actix_web::test]
+async fn a_history_is_asked_within_the_project_and_at_most_366_points() {
+    let mut s = Story::begin("-400d", json!({"name": "AMS"})).await;
+    s.restart_at("0").await;
+    let refused = |res: TestResponse, code: &str, field: &str| {
+        assert_eq!(res.status, 422, "{}", res.body);
+        assert_eq!(res.body["code"], code, "{}", res.body);
+        assert_eq!(res.body["errors"][0]["field"], field, "{}", res.body);
+    };
+    refused(
+        s.history(&format!("?from={}&every=day", day(-400))).await,
+        "too_many_points",
+        "from",
+    );
+    refused(
+        s.history(&format!("?to={}", day(1))).await,
+        "invalid_as_of",
+        "to",
+    );
+    refused(
+        s.history(&format!("?from={}&to={}", day(-1), day(-2)))
+            .await,
+        "invalid_as_of",
+        "from",
+    );
+    // 366 days, day by day, is the most; by the week, the whole project.
+    let res = s.history(&format!("?from={}&every=day", day(-365))).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["points"].as_array().unwrap().len(), 366);
+    let res = s.history(&format!("?from={}", day(-400))).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["points"].as_array().unwrap().len(), 58);
+    // Defaults: 13 weekly points ending today.
+    let res = s.history("").await;
+    assert_eq!(res.body["points"].as_array().unwrap().len(), 13);
+    assert_eq!(res.body["from"], json!(day(-84)));
+    let res = s.history("?every=month").await;
+    assert_eq!(res.status, 400, "{}", res.body);
+}

@@ -25,6 +25,7 @@ mod my_actions;
 mod openapi;
 mod operations;
 mod orgs;
+mod portfolio;
 mod projects;
 mod races;
 mod readiness;

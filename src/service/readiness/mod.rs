@@ -7,7 +7,10 @@
 
 pub mod changes;
 pub mod compute;
+pub mod history;
+mod load;
 mod model;
+pub mod portfolio;
 
 use std::collections::HashMap;
 
@@ -15,16 +18,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use self::compute::{
-    HISTORY_DAYS, Inputs, MilestoneAt, Participant, RECENT_DAYS, Terms, WINDOW_DAYS, days_before,
-};
+use self::compute::Inputs;
 pub use self::model::*;
 use super::{AppState, access::project_access, auth::Caller};
 use crate::{
-    domain::{FieldError, ProjectStatus, Stage, away::Away},
+    domain::{FieldError, ProjectStatus},
     entity::{org, project},
     error::ApiError,
-    repo::{history, milestones, orgs, project_members, readiness as agg},
+    repo::{milestones, orgs, project_members},
 };
 
 pub async fn report(
@@ -33,7 +34,7 @@ pub async fn report(
     project_id: Uuid,
     as_of: Option<NaiveDate>,
 ) -> Result<ReadinessReport, ApiError> {
-    let (access, as_of) = project_on(state, caller, project_id, as_of).await?;
+    let (access, as_of) = project_on(state, caller, project_id, as_of, "as_of").await?;
     let inputs = load(&state.db, &access.project, as_of).await?;
     let mut report = compute::compute(&inputs);
     // A frozen report carries the closing day's figures, for the day asked about.
@@ -48,13 +49,14 @@ async fn project_on(
     caller: &Caller,
     project_id: Uuid,
     as_of: Option<NaiveDate>,
+    field: &str,
 ) -> Result<(super::access::ProjectAccess, NaiveDate), ApiError> {
     let access = project_access(&state.db, caller, project_id).await?;
     let today = caller.today();
     let as_of = as_of.unwrap_or(today);
     let created = access.project.created_at.date_naive();
     within(
-        "as_of",
+        field,
         as_of,
         (created, "the project's creation"),
         (today, "today"),
@@ -91,7 +93,7 @@ pub async fn changes(
     since: NaiveDate,
     as_of: Option<NaiveDate>,
 ) -> Result<changes::ReadinessChanges, ApiError> {
-    let (access, as_of) = project_on(state, caller, project_id, as_of).await?;
+    let (access, as_of) = project_on(state, caller, project_id, as_of, "as_of").await?;
     let created = access.project.created_at.date_naive();
     within(
         "since",
@@ -99,8 +101,13 @@ pub async fn changes(
         (created, "the project's creation"),
         (as_of, "`as_of`"),
     )?;
-    let before = load(&state.db, &access.project, since).await?;
-    let after = load(&state.db, &access.project, as_of).await?;
+    let [before, after]: [Inputs; 2] = load::load_span(&state.db, &[project_id], &[since, as_of])
+        .await?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|_| ApiError::Internal("the readiness loader missed a day".into()))?;
     let (old, new) = (compute::compute(&before), compute::compute(&after));
     let moves =
         milestones::transitions_between(&state.db, project_id, end_of(since), end_of(as_of))
@@ -130,30 +137,35 @@ pub async fn my_next_actions(
     let today = caller.today();
     let (participations, more) =
         project_members::active_for_user(&state.db, me, MY_PROJECTS).await?;
-    let mut orgs: HashMap<Uuid, org::Model> = HashMap::new();
+    let projects: Vec<project::Model> = participations
+        .into_iter()
+        .map(|(_, project)| project)
+        .filter(|project| project.status != ProjectStatus::Closed)
+        .collect();
+    let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
+    let orgs: HashMap<Uuid, org::Model> = orgs::find_orgs(
+        &state.db,
+        &projects.iter().map(|p| p.org_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|org| (org.id, org))
+    .collect();
+    let span = load::load_span(&state.db, &ids, &[today]).await?;
     let mut mine = Vec::new();
-    for (_, project) in participations {
-        if project.status == ProjectStatus::Closed {
+    for (project, days) in projects.into_iter().zip(span) {
+        let Some(org) = orgs.get(&project.org_id) else {
             continue;
-        }
-        let inputs = load(&state.db, &project, today).await?;
-        let report = compute::compute(&inputs);
-        let org = match orgs.get(&project.org_id) {
-            Some(org) => org.clone(),
-            None => {
-                let Some(org) = orgs::find_org(&state.db, project.org_id).await? else {
-                    continue;
-                };
-                orgs.insert(org.id, org.clone());
-                org
-            }
         };
-        for action in report.next_actions.into_iter().filter(|a| a.user_id == me) {
-            mine.push(MyNextAction {
-                project: project.clone(),
-                org: org.clone(),
-                action,
-            });
+        for inputs in days {
+            let report = compute::compute(&inputs);
+            for action in report.next_actions.into_iter().filter(|a| a.user_id == me) {
+                mine.push(MyNextAction {
+                    project: project.clone(),
+                    org: org.clone(),
+                    action,
+                });
+            }
         }
     }
     mine.sort_by(|a, b| {
@@ -192,125 +204,16 @@ pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
         .and_utc()
 }
 
-/// Everything the report reads for `project` as it stood at the end of `as_of`. A project closed
-/// by then is read on the day it closed (`frozen`; the caller reports it for `as_of`).
+/// Everything the report reads for `project` as it stood at the end of `as_of`
+/// ([`load::load_span`] of one project and one day).
 pub async fn load(
     db: &impl ConnectionTrait,
     project: &project::Model,
     as_of: NaiveDate,
 ) -> Result<Inputs, ApiError> {
-    let versions = history::project_until(db, project.id, end_of(as_of)).await?;
-    let closed_on = closing_day(&versions);
-    let mut inputs = load_day(db, project, closed_on.unwrap_or(as_of)).await?;
-    inputs.frozen = closed_on.is_some();
-    Ok(inputs)
-}
-
-/// The day the project entered `closed`, when it is closed at the end of the versions.
-fn closing_day(versions: &[crate::entity::project_version::Model]) -> Option<NaiveDate> {
-    let open = versions
-        .iter()
-        .rposition(|v| v.status != ProjectStatus::Closed);
-    match versions.last() {
-        Some(last) if last.status == ProjectStatus::Closed => {
-            let first_closed = open.map_or(0, |i| i + 1);
-            Some(versions[first_closed].valid_from.date_naive())
-        }
-        _ => None,
-    }
-}
-
-async fn load_day(
-    db: &impl ConnectionTrait,
-    project: &project::Model,
-    d: NaiveDate,
-) -> Result<Inputs, ApiError> {
-    let id = project.id;
-    let end = end_of(d);
-    let state = history::project_until(db, id, end).await?;
-    let state = state.last();
-    let window_start = days_before(d, WINDOW_DAYS - 1);
-    Ok(Inputs {
-        project_id: id,
-        as_of: d,
-        frozen: false,
-        start_date: state.and_then(|s| s.start_date),
-        go_live_date: state.and_then(|s| s.go_live_date),
-        consultant_exit_date: state.and_then(|s| s.consultant_exit_date),
-        milestones: milestones_at(db, id, end).await?,
-        participants: participants_at(db, id, end).await?,
-        to_date: agg::hours_to_date(db, id, d).await?,
-        by_day: agg::hours_by_day(db, id, days_before(d, HISTORY_DAYS - 1), d).await?,
-        by_user_day: agg::hours_by_user_and_day(db, id, window_start, d).await?,
-        work: agg::milestone_work(db, id, None, d).await?,
-        recent_work: agg::milestone_work(db, id, Some(days_before(d, RECENT_DAYS - 1)), d).await?,
-    })
-}
-
-/// The milestones that existed at `end`, with their fields and stage then.
-async fn milestones_at(
-    db: &impl ConnectionTrait,
-    project_id: Uuid,
-    end: DateTime<Utc>,
-) -> Result<Vec<MilestoneAt>, ApiError> {
-    let existing: HashMap<Uuid, bool> = agg::milestone_lives(db, project_id, end)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.deleted_at.is_none_or(|at| at >= end)))
-        .collect();
-    let mut stages: HashMap<Uuid, (Stage, NaiveDate)> = HashMap::new();
-    for step in agg::stage_steps(db, project_id, end).await? {
-        stages.insert(
-            step.milestone_id,
-            (step.to_stage, step.occurred_at.date_naive()),
-        );
-    }
-    Ok(history::milestones_at(db, project_id, end)
-        .await?
-        .into_iter()
-        .filter(|v| existing.get(&v.milestone_id).copied().unwrap_or(false))
-        .map(|v| {
-            let stage = stages.get(&v.milestone_id).copied();
-            MilestoneAt {
-                id: v.milestone_id,
-                title: v.title,
-                knowledge_area: v.knowledge_area,
-                stage: stage.map_or(Stage::Planned, |(s, _)| s),
-                stage_since: stage.map(|(_, since)| since),
-                due_date: v.due_date,
-                staff_owner_id: v.staff_owner_id,
-            }
-        })
-        .collect())
-}
-
-/// Every participation joined before `end`, with its terms over time.
-async fn participants_at(
-    db: &impl ConnectionTrait,
-    project_id: Uuid,
-    end: DateTime<Utc>,
-) -> Result<Vec<Participant>, ApiError> {
-    let mut terms: HashMap<Uuid, Vec<Terms>> = HashMap::new();
-    for v in history::participations_until(db, project_id, end).await? {
-        terms.entry(v.participation_id).or_default().push(Terms {
-            from: v.valid_from.date_naive(),
-            is_lead: v.is_lead,
-            weekly_quarter_hours: v.weekly_quarter_hours,
-            away: Away::from_stored(&v.away),
-        });
-    }
-    Ok(agg::participations(db, project_id, end)
-        .await?
-        .into_iter()
-        .filter_map(|p| {
-            Some(Participant {
-                terms: terms.remove(&p.id)?,
-                user_id: p.user_id,
-                display_name: p.display_name,
-                role: p.role,
-                joined_on: p.joined_at.date_naive(),
-                left_on: p.left_at.map(|at| at.date_naive()),
-            })
-        })
-        .collect())
+    let span = load::load_span(db, &[project.id], &[as_of]).await?;
+    span.into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| ApiError::Internal("the readiness loader read no day".into()))
 }

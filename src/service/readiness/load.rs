@@ -1,0 +1,374 @@
+//! The loader behind every readiness read: the state of some projects at the end of some days
+//! ([`Inputs`], one per project and day), read in one set of aggregate queries for them all —
+//! a report is a span of one project and one day, a history one project and many days, the
+//! portfolio many projects and two days. The queries' rows are bounded by milestones, people,
+//! versions, transitions and periods (`repo::readiness::Periods`), never by activities; each
+//! day's inputs are then cut from them in memory.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::{
+    compute::{
+        HISTORY_DAYS, Inputs, MilestoneAt, Participant, RECENT_DAYS, Terms, WINDOW_DAYS,
+        days_before,
+    },
+    end_of,
+};
+use crate::{
+    domain::{ProjectStatus, Stage, away::Away},
+    entity::{milestone_version, participation_version, project_version},
+    error::ApiError,
+    repo::{
+        history,
+        readiness::{
+            self as agg, DayHours, MilestonePeriodWork, MilestoneWork, PartyKindHours, Periods,
+            UserDayHours,
+        },
+    },
+};
+
+/// Each of `projects` read at the end of each of `days` (in that order): `result[p][d]`. A
+/// project closed by a day is read on the day it closed (`frozen`; the caller reports it for
+/// the day asked about).
+pub async fn load_span(
+    db: &impl ConnectionTrait,
+    projects: &[Uuid],
+    days: &[NaiveDate],
+) -> Result<Vec<Vec<Inputs>>, ApiError> {
+    let Some(&last) = days.iter().max() else {
+        return Ok(vec![Vec::new(); projects.len()]);
+    };
+    let mut versions = by_project(
+        history::projects_until(db, projects, end_of(last)).await?,
+        |v| v.project_id,
+    );
+    // The day each report is read on, and whether it is frozen there.
+    let read_on: Vec<Vec<(NaiveDate, bool)>> = projects
+        .iter()
+        .map(|id| {
+            let theirs = versions.get(id).map_or(&[][..], Vec::as_slice);
+            days.iter()
+                .map(|&d| {
+                    let until: Vec<_> = theirs
+                        .iter()
+                        .filter(|v| v.valid_from < end_of(d))
+                        .cloned()
+                        .collect();
+                    closing_day(&until).map_or((d, false), |closed| (closed, true))
+                })
+                .collect()
+        })
+        .collect();
+    // Projects whose reading days fall on one weekday share periods of a week; the rest are
+    // read by the day. Usually one group: everything open is read on `days`.
+    let mut groups: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    for (i, on) in read_on.iter().enumerate() {
+        let weekday = |d: &NaiveDate| d.num_days_from_ce().rem_euclid(7) as u32;
+        let first = on.first().map(|(d, _)| weekday(d)).unwrap_or(0);
+        let key = if on.iter().all(|(d, _)| weekday(d) == first) {
+            (7, first)
+        } else {
+            (1, 0)
+        };
+        groups.entry(key).or_default().push(i);
+    }
+    let mut out: Vec<Vec<Inputs>> = vec![Vec::new(); projects.len()];
+    for ((step, _), members) in groups {
+        let ids: Vec<Uuid> = members.iter().map(|&i| projects[i]).collect();
+        let on = members
+            .iter()
+            .flat_map(|&i| read_on[i].iter().map(|(d, _)| *d));
+        let (Some(first), Some(last)) = (on.clone().min(), on.max()) else {
+            continue;
+        };
+        let periods = Periods {
+            first: days_before(first, HISTORY_DAYS - 1),
+            last,
+            step,
+        };
+        let mut ledger = Ledger::read(db, &ids, &periods).await?;
+        for &i in &members {
+            let id = projects[i];
+            let theirs = versions.remove(&id).unwrap_or_default();
+            let mut part = ledger.take(id, theirs);
+            out[i] = read_on[i]
+                .iter()
+                .map(|&(d, frozen)| {
+                    let mut inputs = part.on(d);
+                    inputs.frozen = frozen;
+                    inputs
+                })
+                .collect();
+        }
+    }
+    Ok(out)
+}
+
+/// The day the project entered `closed`, when it is closed at the end of the versions.
+fn closing_day(versions: &[project_version::Model]) -> Option<NaiveDate> {
+    let open = versions
+        .iter()
+        .rposition(|v| v.status != ProjectStatus::Closed);
+    match versions.last() {
+        Some(last) if last.status == ProjectStatus::Closed => {
+            let first_closed = open.map_or(0, |i| i + 1);
+            Some(versions[first_closed].valid_from.date_naive())
+        }
+        _ => None,
+    }
+}
+
+fn by_project<T>(rows: Vec<T>, project: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        out.entry(project(&row)).or_default().push(row);
+    }
+    out
+}
+
+/// Everything a group of projects' reports read, up to the end of the group's last day.
+struct Ledger {
+    periods: Periods,
+    lives: HashMap<Uuid, Vec<agg::MilestoneLife>>,
+    steps: HashMap<Uuid, Vec<agg::StageStep>>,
+    milestones: HashMap<Uuid, Vec<milestone_version::Model>>,
+    participations: HashMap<Uuid, Vec<agg::ParticipationRow>>,
+    terms: HashMap<Uuid, Vec<participation_version::Model>>,
+    hours: HashMap<Uuid, Vec<agg::PeriodHours>>,
+    user_hours: HashMap<Uuid, Vec<agg::UserPeriodHours>>,
+    work: HashMap<Uuid, Vec<MilestonePeriodWork>>,
+}
+
+impl Ledger {
+    async fn read(
+        db: &impl ConnectionTrait,
+        ids: &[Uuid],
+        periods: &Periods,
+    ) -> Result<Ledger, ApiError> {
+        let end = end_of(periods.last);
+        Ok(Ledger {
+            periods: *periods,
+            lives: by_project(agg::milestone_lives(db, ids, end).await?, |r| r.project_id),
+            steps: by_project(agg::stage_steps(db, ids, end).await?, |r| r.project_id),
+            milestones: by_project(history::milestones_until(db, ids, end).await?, |r| {
+                r.project_id
+            }),
+            participations: by_project(agg::participations(db, ids, end).await?, |r| r.project_id),
+            terms: by_project(history::participations_until(db, ids, end).await?, |r| {
+                r.project_id
+            }),
+            hours: by_project(agg::hours_by_period(db, ids, periods).await?, |r| {
+                r.project_id
+            }),
+            user_hours: by_project(
+                agg::hours_by_user_and_period(db, ids, periods).await?,
+                |r| r.project_id,
+            ),
+            work: by_project(
+                agg::milestone_work_by_period(db, ids, periods).await?,
+                |r| r.project_id,
+            ),
+        })
+    }
+
+    /// One project's rows, with the periods turned into their last days.
+    fn take(&mut self, id: Uuid, versions: Vec<project_version::Model>) -> Project {
+        let end = |period: i32| self.periods.end(period);
+        let hours = self.hours.remove(&id).unwrap_or_default();
+        let user_hours = self.user_hours.remove(&id).unwrap_or_default();
+        let work = self.work.remove(&id).unwrap_or_default();
+        Project {
+            project_id: id,
+            versions,
+            lives: self.lives.remove(&id).unwrap_or_default(),
+            steps: self.steps.remove(&id).unwrap_or_default(),
+            milestones: self.milestones.remove(&id).unwrap_or_default(),
+            participations: self.participations.remove(&id).unwrap_or_default(),
+            terms: self.terms.remove(&id).unwrap_or_default(),
+            hours: hours
+                .into_iter()
+                .map(|r| DayHours {
+                    occurred_on: end(r.period),
+                    party: r.party,
+                    kind: r.kind,
+                    quarter_hours: r.quarter_hours,
+                })
+                .collect(),
+            user_hours: user_hours
+                .into_iter()
+                .map(|r| UserDayHours {
+                    user_id: r.user_id,
+                    occurred_on: end(r.period),
+                    quarter_hours: r.quarter_hours,
+                })
+                .collect(),
+            work: work
+                .into_iter()
+                .map(|r| {
+                    let on = end(r.period);
+                    let w = MilestoneWork {
+                        milestone_id: r.milestone_id,
+                        user_id: r.user_id,
+                        party: r.party,
+                        kind: r.kind,
+                        quarter_hours: r.quarter_hours,
+                    };
+                    (on, w)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One project's rows, ready to be cut into any day's inputs. Ledger rows carry their period's
+/// last day as `occurred_on`: every window a report reads is a run of whole periods.
+struct Project {
+    project_id: Uuid,
+    versions: Vec<project_version::Model>,
+    lives: Vec<agg::MilestoneLife>,
+    steps: Vec<agg::StageStep>,
+    milestones: Vec<milestone_version::Model>,
+    participations: Vec<agg::ParticipationRow>,
+    terms: Vec<participation_version::Model>,
+    hours: Vec<DayHours>,
+    user_hours: Vec<UserDayHours>,
+    work: Vec<(NaiveDate, MilestoneWork)>,
+}
+
+impl Project {
+    /// The inputs of the report read at the end of `d` (not frozen).
+    fn on(&mut self, d: NaiveDate) -> Inputs {
+        let end = end_of(d);
+        let state = self.versions.iter().rfind(|v| v.valid_from < end);
+        let since = |n: u64| days_before(d, n - 1);
+        let mut to_date: HashMap<_, i64> = HashMap::new();
+        for r in self.hours.iter().filter(|r| r.occurred_on <= d) {
+            *to_date.entry((r.party, r.kind)).or_default() += r.quarter_hours;
+        }
+        Inputs {
+            project_id: self.project_id,
+            as_of: d,
+            frozen: false,
+            start_date: state.and_then(|s| s.start_date),
+            go_live_date: state.and_then(|s| s.go_live_date),
+            consultant_exit_date: state.and_then(|s| s.consultant_exit_date),
+            milestones: self.milestones_at(end),
+            participants: self.participants_at(end),
+            to_date: to_date
+                .into_iter()
+                .map(|((party, kind), quarter_hours)| PartyKindHours {
+                    party,
+                    kind,
+                    quarter_hours,
+                })
+                .collect(),
+            by_day: self
+                .hours
+                .iter()
+                .filter(|r| (since(HISTORY_DAYS)..=d).contains(&r.occurred_on))
+                .cloned()
+                .collect(),
+            by_user_day: self
+                .user_hours
+                .iter()
+                .filter(|r| (since(WINDOW_DAYS)..=d).contains(&r.occurred_on))
+                .cloned()
+                .collect(),
+            work: work_between(&self.work, NaiveDate::MIN, d),
+            recent_work: work_between(&self.work, since(RECENT_DAYS), d),
+        }
+    }
+
+    /// The milestones that existed at `end`, with their fields and stage then.
+    fn milestones_at(&self, end: DateTime<Utc>) -> Vec<MilestoneAt> {
+        let existing: HashMap<Uuid, bool> = self
+            .lives
+            .iter()
+            .filter(|m| m.created_at < end)
+            .map(|m| (m.id, m.deleted_at.is_none_or(|at| at >= end)))
+            .collect();
+        let mut stages: HashMap<Uuid, (Stage, NaiveDate)> = HashMap::new();
+        for step in self.steps.iter().filter(|s| s.occurred_at < end) {
+            stages.insert(
+                step.milestone_id,
+                (step.to_stage, step.occurred_at.date_naive()),
+            );
+        }
+        let mut latest: BTreeMap<Uuid, &milestone_version::Model> = BTreeMap::new();
+        for v in self.milestones.iter().filter(|v| v.valid_from < end) {
+            latest.insert(v.milestone_id, v);
+        }
+        latest
+            .into_values()
+            .filter(|v| existing.get(&v.milestone_id).copied().unwrap_or(false))
+            .map(|v| {
+                let stage = stages.get(&v.milestone_id).copied();
+                MilestoneAt {
+                    id: v.milestone_id,
+                    title: v.title.clone(),
+                    knowledge_area: v.knowledge_area.clone(),
+                    stage: stage.map_or(Stage::Planned, |(s, _)| s),
+                    stage_since: stage.map(|(_, since)| since),
+                    due_date: v.due_date,
+                    staff_owner_id: v.staff_owner_id,
+                }
+            })
+            .collect()
+    }
+
+    /// Every participation joined before `end`, with its terms over time.
+    fn participants_at(&self, end: DateTime<Utc>) -> Vec<Participant> {
+        let mut terms: HashMap<Uuid, Vec<Terms>> = HashMap::new();
+        for v in self.terms.iter().filter(|v| v.valid_from < end) {
+            terms.entry(v.participation_id).or_default().push(Terms {
+                from: v.valid_from.date_naive(),
+                is_lead: v.is_lead,
+                weekly_quarter_hours: v.weekly_quarter_hours,
+                away: Away::from_stored(&v.away),
+            });
+        }
+        self.participations
+            .iter()
+            .filter(|p| p.joined_at < end)
+            .filter_map(|p| {
+                Some(Participant {
+                    terms: terms.remove(&p.id)?,
+                    user_id: p.user_id,
+                    display_name: p.display_name.clone(),
+                    role: p.role,
+                    joined_on: p.joined_at.date_naive(),
+                    left_on: p.left_at.map(|at| at.date_naive()),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The work on milestones in the periods ending from `from` to `to`, summed.
+fn work_between(
+    work: &[(NaiveDate, MilestoneWork)],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<MilestoneWork> {
+    let mut sums: HashMap<(Uuid, Uuid, _, _), i64> = HashMap::new();
+    for (_, w) in work.iter().filter(|(on, _)| (from..=to).contains(on)) {
+        *sums
+            .entry((w.milestone_id, w.user_id, w.party, w.kind))
+            .or_default() += w.quarter_hours;
+    }
+    sums.into_iter()
+        .map(
+            |((milestone_id, user_id, party, kind), quarter_hours)| MilestoneWork {
+                milestone_id,
+                user_id,
+                party,
+                kind,
+                quarter_hours,
+            },
+        )
+        .collect()
+}
