@@ -30,7 +30,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem, ProblemCode};
         (url = "/", description = "The server that serves this document"),
         (url = "http://127.0.0.1:8080", description = "A local `cargo run` (the default `BUYIN_BIND`)"),
     ),
-    components(schemas(Problem, ProblemCode, FieldError, crate::domain::events::EventKind, crate::domain::query::Order)),
+    components(schemas(Problem, ProblemCode, FieldError, crate::domain::events::EventKind, crate::domain::query::Order, crate::service::readiness::portfolio::PortfolioSort)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens"),

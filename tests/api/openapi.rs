@@ -192,3 +192,25 @@ fn responses_carry_no_request_patterns() {
         }
     }
 }
+
+#[test]
+fn every_reference_names_something_the_document_has() {
+    fn dangling(value: &Value, doc: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    if doc.pointer(target.trim_start_matches('#')).is_none() {
+                        found.push(target.clone());
+                    }
+                }
+                map.values().for_each(|v| dangling(v, doc, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| dangling(v, doc, found)),
+            _ => {}
+        }
+    }
+    let doc = generated();
+    let mut found = Vec::new();
+    dangling(&doc, &doc, &mut found);
+    assert!(found.is_empty(), "references to nothing: {found:?}");
+}
