@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -72,18 +73,48 @@ pub async fn project(
     .map(drop)
 }
 
-/// Every version of the projects' milestones, participations or projects that began before
-/// `end`, oldest first (the state on a day is the latest of each subject before that day ends).
-macro_rules! versions_until {
-    ($name:ident, $entity:ident) => {
+/// Every version of the projects' projects that began before `end`, oldest first (the state
+/// on a day is the latest before that day ends; the first of the last run of `closed` versions
+/// dates the closing).
+pub async fn projects_until(
+    db: &impl ConnectionTrait,
+    projects: &[Uuid],
+    end: DateTime<Utc>,
+) -> Result<Vec<project_version::Model>, DbErr> {
+    project_version::Entity::find()
+        .filter(project_version::Column::ProjectId.is_in(projects.iter().copied()))
+        .filter(project_version::Column::ValidFrom.lt(end))
+        .order_by_asc(project_version::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The versions of the projects' milestones or participations in force from `from` to `end`:
+/// each subject's latest version that began before `from` (its state then), and every version
+/// that began from `from` until `end`; oldest first.
+macro_rules! versions_between {
+    ($name:ident, $entity:ident, $subject:ident) => {
         pub async fn $name(
             db: &impl ConnectionTrait,
             projects: &[Uuid],
-            end: DateTime<Utc>,
+            (from, end): (DateTime<Utc>, DateTime<Utc>),
         ) -> Result<Vec<$entity::Model>, DbErr> {
+            let ids = || projects.iter().copied();
+            let in_force_at_from = $entity::Entity::find()
+                .select_only()
+                .expr(Expr::col($entity::Column::Id).max())
+                .filter($entity::Column::ProjectId.is_in(ids()))
+                .filter($entity::Column::ValidFrom.lt(from))
+                .group_by($entity::Column::$subject)
+                .into_query();
             $entity::Entity::find()
-                .filter($entity::Column::ProjectId.is_in(projects.iter().copied()))
+                .filter($entity::Column::ProjectId.is_in(ids()))
                 .filter($entity::Column::ValidFrom.lt(end))
+                .filter(
+                    Condition::any()
+                        .add($entity::Column::ValidFrom.gte(from))
+                        .add($entity::Column::Id.in_subquery(in_force_at_from)),
+                )
                 .order_by_asc($entity::Column::Id)
                 .all(db)
                 .await
@@ -91,9 +122,12 @@ macro_rules! versions_until {
     };
 }
 
-versions_until!(milestones_until, milestone_version);
-versions_until!(participations_until, participation_version);
-versions_until!(projects_until, project_version);
+versions_between!(milestones_between, milestone_version, MilestoneId);
+versions_between!(
+    participations_between,
+    participation_version,
+    ParticipationId
+);
 
 /// A deleted project takes its history with it (its rows cascade; versions have no foreign key).
 pub async fn forget_project(db: &impl ConnectionTrait, project_id: Uuid) -> Result<(), DbErr> {

@@ -21,8 +21,8 @@ use crate::{
 /// on `last`, `last − step`, … back to `first` (inclusive), numbered 0, 1, … from `last`;
 /// everything before `first` is summed in one period, [`Periods::BEFORE`]. Every report day of
 /// the span, and every window it reads, must start and end on period boundaries: with `step` 7
-/// that holds when each report day is `last` minus a multiple of 7 and `first` is 56 days (P and
-/// W) before the earliest.
+/// that holds when each report day is `last` minus a multiple of 7 and `first` is the start of
+/// a window (W, P or R) of the earliest, as those are 7, 14, 28 or 56 days long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Periods {
     pub first: NaiveDate,
@@ -45,9 +45,9 @@ impl Periods {
             .unwrap_or(NaiveDate::MIN)
     }
 
-    /// The period of each activity, as an SQL expression: [`Periods::BEFORE`] before `first`,
-    /// otherwise the whole periods between its day and `last`. Date arithmetic is the one
-    /// thing the two databases spell differently.
+    /// The period of each activity from `first` on, as an SQL expression: the whole periods
+    /// between its day and `last`. Date arithmetic is the one thing the two databases spell
+    /// differently.
     fn of_activity(&self, backend: DbBackend) -> SimpleExpr {
         let day = || Expr::col((activity::Entity, activity::Column::OccurredOn));
         let days_back = match backend {
@@ -59,9 +59,7 @@ impl Periods {
             }
             _ => Expr::val(self.last).cast_as("date").sub(day()),
         };
-        Expr::case(day().lt(self.first), Self::BEFORE)
-            .finally(days_back.div(self.step as i32))
-            .into()
+        days_back.div(self.step as i32)
     }
 }
 
@@ -180,21 +178,38 @@ fn sum_quarter_hours() -> Expr {
     .cast_as(Alias::new("bigint"))
 }
 
-/// The projects' activities on or before `periods.last`, with their period, as a query to
-/// select sums from (grouped by the period, `period` in the rows).
+/// The two reads of the ledger: everything before `first`, summed as one period, and the
+/// periods from `first` to `last`, each read by its own range of the (project, day) index.
+#[derive(Clone, Copy)]
+enum Part {
+    Before,
+    Within,
+}
+
+const PARTS: [Part; 2] = [Part::Before, Part::Within];
+
+/// The projects' activities in `part`, with their period, as a query to select sums from
+/// (grouped by project and period, `period` in the rows).
 fn ledger(
     db: &impl ConnectionTrait,
     projects: &[Uuid],
     periods: &Periods,
+    part: Part,
 ) -> sea_orm::Select<activity::Entity> {
-    activity::Entity::find()
+    let query = activity::Entity::find()
         .select_only()
         .column(activity::Column::ProjectId)
-        .expr_as(periods.of_activity(db.get_database_backend()), "period")
         .filter(activity::Column::ProjectId.is_in(projects.iter().copied()))
-        .filter(activity::Column::OccurredOn.lte(periods.last))
-        .group_by(activity::Column::ProjectId)
-        .group_by(Expr::cust("period"))
+        .group_by(activity::Column::ProjectId);
+    match part {
+        Part::Before => query
+            .expr_as(Expr::val(Periods::BEFORE), "period")
+            .filter(activity::Column::OccurredOn.lt(periods.first)),
+        Part::Within => query
+            .expr_as(periods.of_activity(db.get_database_backend()), "period")
+            .filter(activity::Column::OccurredOn.between(periods.first, periods.last))
+            .group_by(Expr::cust("period")),
+    }
 }
 
 /// Quarter hours by project, period, party and kind.
@@ -212,15 +227,17 @@ pub async fn hours_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<PeriodHours>, DbErr> {
-    ledger(db, projects, periods)
-        .column(activity::Column::Party)
-        .column(activity::Column::Kind)
-        .expr_as(sum_quarter_hours(), "quarter_hours")
-        .group_by(activity::Column::Party)
-        .group_by(activity::Column::Kind)
-        .into_model::<PeriodHours>()
-        .all(db)
-        .await
+    let mut rows = Vec::new();
+    for part in PARTS {
+        let query = ledger(db, projects, periods, part)
+            .column(activity::Column::Party)
+            .column(activity::Column::Kind)
+            .expr_as(sum_quarter_hours(), "quarter_hours")
+            .group_by(activity::Column::Party)
+            .group_by(activity::Column::Kind);
+        rows.extend(query.into_model::<PeriodHours>().all(db).await?);
+    }
+    Ok(rows)
 }
 
 /// Quarter hours by project, person and period, from `periods.first` on.
@@ -237,10 +254,9 @@ pub async fn hours_by_user_and_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<UserPeriodHours>, DbErr> {
-    ledger(db, projects, periods)
+    ledger(db, projects, periods, Part::Within)
         .column(activity::Column::UserId)
         .expr_as(sum_quarter_hours(), "quarter_hours")
-        .filter(activity::Column::OccurredOn.gte(periods.first))
         .group_by(activity::Column::UserId)
         .into_model::<UserPeriodHours>()
         .all(db)
@@ -265,20 +281,22 @@ pub async fn milestone_work_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<MilestonePeriodWork>, DbErr> {
-    ledger(db, projects, periods)
-        .column(activity::Column::MilestoneId)
-        .column(activity::Column::UserId)
-        .column(activity::Column::Party)
-        .column(activity::Column::Kind)
-        .expr_as(sum_quarter_hours(), "quarter_hours")
-        .filter(activity::Column::MilestoneId.is_not_null())
-        .group_by(activity::Column::MilestoneId)
-        .group_by(activity::Column::UserId)
-        .group_by(activity::Column::Party)
-        .group_by(activity::Column::Kind)
-        .into_model::<MilestonePeriodWork>()
-        .all(db)
-        .await
+    let mut rows = Vec::new();
+    for part in PARTS {
+        let query = ledger(db, projects, periods, part)
+            .column(activity::Column::MilestoneId)
+            .column(activity::Column::UserId)
+            .column(activity::Column::Party)
+            .column(activity::Column::Kind)
+            .expr_as(sum_quarter_hours(), "quarter_hours")
+            .filter(activity::Column::MilestoneId.is_not_null())
+            .group_by(activity::Column::MilestoneId)
+            .group_by(activity::Column::UserId)
+            .group_by(activity::Column::Party)
+            .group_by(activity::Column::Kind);
+        rows.extend(query.into_model::<MilestonePeriodWork>().all(db).await?);
+    }
+    Ok(rows)
 }
 
 /// What the report reads of one milestone's work, summed over some periods.

@@ -198,10 +198,10 @@ fn every_reference_names_something_the_document_has() {
     fn dangling(value: &Value, doc: &Value, found: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
-                if let Some(Value::String(target)) = map.get("$ref") {
-                    if doc.pointer(target.trim_start_matches('#')).is_none() {
-                        found.push(target.clone());
-                    }
+                if let Some(Value::String(target)) = map.get("$ref")
+                    && doc.pointer(target.trim_start_matches('#')).is_none()
+                {
+                    found.push(target.clone());
                 }
                 map.values().for_each(|v| dangling(v, doc, found));
             }

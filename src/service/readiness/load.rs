@@ -85,12 +85,7 @@ pub async fn load_span(
         let (Some(first), Some(last)) = (on.clone().min(), on.max()) else {
             continue;
         };
-        let periods = Periods {
-            first: days_before(first, HISTORY_DAYS - 1),
-            last,
-            step,
-        };
-        let mut ledger = Ledger::read(db, &ids, &periods).await?;
+        let mut ledger = Ledger::read(db, &ids, (first, last), step).await?;
         for &i in &members {
             let id = projects[i];
             let theirs = versions.remove(&id).unwrap_or_default();
@@ -130,9 +125,15 @@ fn by_project<T>(rows: Vec<T>, project: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Ve
     out
 }
 
-/// Everything a group of projects' reports read, up to the end of the group's last day.
+/// Everything a group of projects' reports read, from the state at the start of the windows of
+/// the group's earliest day to the end of its last day.
 struct Ledger {
-    periods: Periods,
+    /// The periods of the hours by party and kind (P and W of the earliest day on), of the
+    /// hours by person (W on) and of the work on milestones (R on): each read only as far back
+    /// as its windows, everything earlier summed as one period.
+    hours_periods: Periods,
+    user_periods: Periods,
+    work_periods: Periods,
     lives: HashMap<Uuid, Vec<agg::MilestoneLife>>,
     steps: HashMap<Uuid, Vec<agg::StageStep>>,
     milestones: HashMap<Uuid, Vec<milestone_version::Model>>,
@@ -147,29 +148,48 @@ impl Ledger {
     async fn read(
         db: &impl ConnectionTrait,
         ids: &[Uuid],
-        periods: &Periods,
+        (earliest, last): (NaiveDate, NaiveDate),
+        step: u32,
     ) -> Result<Ledger, ApiError> {
-        let end = end_of(periods.last);
+        let end = end_of(last);
+        let periods = |window: u64| Periods {
+            first: days_before(earliest, window - 1),
+            last,
+            step,
+        };
+        let (hours_periods, user_periods, work_periods) = (
+            periods(HISTORY_DAYS),
+            periods(WINDOW_DAYS),
+            periods(RECENT_DAYS),
+        );
+        // Milestones as they stood at the end of the earliest day on; terms from the start of
+        // its window W on (commitment reads each day's weekly hours).
+        let milestones_from = end_of(earliest);
+        let terms_from = end_of(days_before(earliest, WINDOW_DAYS));
         Ok(Ledger {
-            periods: *periods,
+            hours_periods,
+            user_periods,
+            work_periods,
             lives: by_project(agg::milestone_lives(db, ids, end).await?, |r| r.project_id),
             steps: by_project(agg::stage_steps(db, ids, end).await?, |r| r.project_id),
-            milestones: by_project(history::milestones_until(db, ids, end).await?, |r| {
-                r.project_id
-            }),
+            milestones: by_project(
+                history::milestones_between(db, ids, (milestones_from, end)).await?,
+                |r| r.project_id,
+            ),
             participations: by_project(agg::participations(db, ids, end).await?, |r| r.project_id),
-            terms: by_project(history::participations_until(db, ids, end).await?, |r| {
-                r.project_id
-            }),
-            hours: by_project(agg::hours_by_period(db, ids, periods).await?, |r| {
+            terms: by_project(
+                history::participations_between(db, ids, (terms_from, end)).await?,
+                |r| r.project_id,
+            ),
+            hours: by_project(agg::hours_by_period(db, ids, &hours_periods).await?, |r| {
                 r.project_id
             }),
             user_hours: by_project(
-                agg::hours_by_user_and_period(db, ids, periods).await?,
+                agg::hours_by_user_and_period(db, ids, &user_periods).await?,
                 |r| r.project_id,
             ),
             work: by_project(
-                agg::milestone_work_by_period(db, ids, periods).await?,
+                agg::milestone_work_by_period(db, ids, &work_periods).await?,
                 |r| r.project_id,
             ),
         })
@@ -177,7 +197,6 @@ impl Ledger {
 
     /// One project's rows, with the periods turned into their last days.
     fn take(&mut self, id: Uuid, versions: Vec<project_version::Model>) -> Project {
-        let end = |period: i32| self.periods.end(period);
         let hours = self.hours.remove(&id).unwrap_or_default();
         let user_hours = self.user_hours.remove(&id).unwrap_or_default();
         let work = self.work.remove(&id).unwrap_or_default();
@@ -188,11 +207,25 @@ impl Ledger {
             steps: self.steps.remove(&id).unwrap_or_default(),
             milestones: self.milestones.remove(&id).unwrap_or_default(),
             participations: self.participations.remove(&id).unwrap_or_default(),
-            terms: self.terms.remove(&id).unwrap_or_default(),
+            terms: self
+                .terms
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| {
+                    let terms = Terms {
+                        from: v.valid_from.date_naive(),
+                        is_lead: v.is_lead,
+                        weekly_quarter_hours: v.weekly_quarter_hours,
+                        away: Away::from_stored(&v.away),
+                    };
+                    (v.participation_id, v.valid_from, terms)
+                })
+                .collect(),
             hours: hours
                 .into_iter()
                 .map(|r| DayHours {
-                    occurred_on: end(r.period),
+                    occurred_on: self.hours_periods.end(r.period),
                     party: r.party,
                     kind: r.kind,
                     quarter_hours: r.quarter_hours,
@@ -202,14 +235,14 @@ impl Ledger {
                 .into_iter()
                 .map(|r| UserDayHours {
                     user_id: r.user_id,
-                    occurred_on: end(r.period),
+                    occurred_on: self.user_periods.end(r.period),
                     quarter_hours: r.quarter_hours,
                 })
                 .collect(),
             work: work
                 .into_iter()
                 .map(|r| {
-                    let on = end(r.period);
+                    let on = self.work_periods.end(r.period);
                     let w = MilestoneWork {
                         milestone_id: r.milestone_id,
                         user_id: r.user_id,
@@ -233,7 +266,8 @@ struct Project {
     steps: Vec<agg::StageStep>,
     milestones: Vec<milestone_version::Model>,
     participations: Vec<agg::ParticipationRow>,
-    terms: Vec<participation_version::Model>,
+    /// Each participation's terms, with when they began.
+    terms: Vec<(Uuid, DateTime<Utc>, Terms)>,
     hours: Vec<DayHours>,
     user_hours: Vec<UserDayHours>,
     work: Vec<(NaiveDate, MilestoneWork)>,
@@ -323,13 +357,8 @@ impl Project {
     /// Every participation joined before `end`, with its terms over time.
     fn participants_at(&self, end: DateTime<Utc>) -> Vec<Participant> {
         let mut terms: HashMap<Uuid, Vec<Terms>> = HashMap::new();
-        for v in self.terms.iter().filter(|v| v.valid_from < end) {
-            terms.entry(v.participation_id).or_default().push(Terms {
-                from: v.valid_from.date_naive(),
-                is_lead: v.is_lead,
-                weekly_quarter_hours: v.weekly_quarter_hours,
-                away: Away::from_stored(&v.away),
-            });
+        for (participation, _, t) in self.terms.iter().filter(|(_, from, _)| *from < end) {
+            terms.entry(*participation).or_default().push(t.clone());
         }
         self.participations
             .iter()
