@@ -14,6 +14,7 @@ mod m20261202_000008_idempotency_etag;
 mod m20261202_000009_history;
 mod m20261202_000010_external_ids;
 mod m20261202_000011_delivery_attempts;
+mod m20261203_000012_ledger_index;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_history::Migration),
             Box::new(m20261202_000010_external_ids::Migration),
             Box::new(m20261202_000011_delivery_attempts::Migration),
+            Box::new(m20261203_000012_ledger_index::Migration),
         ]
     }
 }
