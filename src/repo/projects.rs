@@ -137,14 +137,7 @@ pub async fn list_projects(
                 .filter(project_member::Column::LeftAt.is_null());
             // The organisations they administer, looked up first: usually none, and an IN over
             // a short list of ids lets the (org_id, id) index serve the page in order.
-            let admin_of: Vec<Uuid> = org_member::Entity::find()
-                .select_only()
-                .column(org_member::Column::OrgId)
-                .filter(org_member::Column::UserId.eq(user_id))
-                .filter(org_member::Column::Role.eq(OrgRole::Admin))
-                .into_tuple()
-                .all(db)
-                .await?;
+            let admin_of = administered_by(db, user_id).await?;
             let mut rows = keyset(
                 participating,
                 project_member::Column::ProjectId,
@@ -218,14 +211,7 @@ pub async fn visible_all(
                 };
                 found.insert(visible.project.id, visible);
             }
-            org_member::Entity::find()
-                .select_only()
-                .column(org_member::Column::OrgId)
-                .filter(org_member::Column::UserId.eq(user_id))
-                .filter(org_member::Column::Role.eq(OrgRole::Admin))
-                .into_tuple()
-                .all(db)
-                .await?
+            administered_by(db, user_id).await?
         }
     };
     if !admin_of.is_empty() {
@@ -246,6 +232,18 @@ pub async fn visible_all(
     }
     let more = found.len() as u64 > max;
     Ok((found.into_values().take(max as usize).collect(), more))
+}
+
+/// The organisations `user_id` administers.
+async fn administered_by(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
+    org_member::Entity::find()
+        .select_only()
+        .column(org_member::Column::OrgId)
+        .filter(org_member::Column::UserId.eq(user_id))
+        .filter(org_member::Column::Role.eq(OrgRole::Admin))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// Filters, cursor, order and limit shared by every project list query; `id` is the column
