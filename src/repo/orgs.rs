@@ -39,15 +39,16 @@ pub async fn find_org(
     org::Entity::find_by_id(org_id).one(db).await
 }
 
-/// The organisations with these ids (each once).
+/// The organisations with these ids, by id.
 pub async fn find_orgs(
     db: &impl ConnectionTrait,
     org_ids: &[Uuid],
-) -> Result<Vec<org::Model>, DbErr> {
-    org::Entity::find()
+) -> Result<std::collections::HashMap<Uuid, org::Model>, DbErr> {
+    let found = org::Entity::find()
         .filter(org::Column::Id.is_in(org_ids.iter().copied()))
         .all(db)
-        .await
+        .await?;
+    Ok(found.into_iter().map(|org| (org.id, org)).collect())
 }
 
 pub async fn slug_exists(db: &impl ConnectionTrait, slug: &str) -> Result<bool, DbErr> {

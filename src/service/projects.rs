@@ -95,11 +95,16 @@ pub async fn list(
     filter: ProjectFilter,
     page: PageRequest,
 ) -> Result<(Vec<project::Model>, bool), ApiError> {
-    let visibility = match caller {
+    Ok(projects::list_projects(&state.db, visibility(caller), filter, page).await?)
+}
+
+/// The projects `caller` sees: a person's own and their organisations' (as admin); a key's
+/// organisation's.
+pub fn visibility(caller: &Caller) -> Visibility {
+    match caller {
         Caller::User(user) => Visibility::User(user.id),
         Caller::Key(key) => Visibility::Org(key.org_id),
-    };
-    Ok(projects::list_projects(&state.db, visibility, filter, page).await?)
+    }
 }
 
 pub async fn get(

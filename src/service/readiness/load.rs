@@ -89,7 +89,7 @@ pub async fn load_span(
         for &i in &members {
             let id = projects[i];
             let theirs = versions.remove(&id).unwrap_or_default();
-            let mut part = ledger.take(id, theirs);
+            let part = ledger.take(id, theirs);
             out[i] = read_on[i]
                 .iter()
                 .map(|&(d, frozen)| {
@@ -275,7 +275,7 @@ struct Project {
 
 impl Project {
     /// The inputs of the report read at the end of `d` (not frozen).
-    fn on(&mut self, d: NaiveDate) -> Inputs {
+    fn on(&self, d: NaiveDate) -> Inputs {
         let end = end_of(d);
         let state = self.versions.iter().rfind(|v| v.valid_from < end);
         let since = |n: u64| days_before(d, n - 1);

@@ -12,8 +12,6 @@ mod load;
 mod model;
 pub mod portfolio;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -143,14 +141,8 @@ pub async fn my_next_actions(
         .filter(|project| project.status != ProjectStatus::Closed)
         .collect();
     let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
-    let orgs: HashMap<Uuid, org::Model> = orgs::find_orgs(
-        &state.db,
-        &projects.iter().map(|p| p.org_id).collect::<Vec<_>>(),
-    )
-    .await?
-    .into_iter()
-    .map(|org| (org.id, org))
-    .collect();
+    let org_ids: Vec<Uuid> = projects.iter().map(|p| p.org_id).collect();
+    let orgs = orgs::find_orgs(&state.db, &org_ids).await?;
     let span = load::load_span(&state.db, &ids, &[today]).await?;
     let mut mine = Vec::new();
     for (project, days) in projects.into_iter().zip(span) {

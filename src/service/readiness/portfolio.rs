@@ -13,11 +13,10 @@ use uuid::Uuid;
 use super::{AppState, Components, Signals, compute, compute::days_before, load::load_span};
 use crate::{
     domain::{FieldError, ProjectRole, ProjectStatus},
-    entity::org,
     error::ApiError,
     repo::{
         orgs,
-        projects::{ProjectFilter, Visibility, Visible, visible_all},
+        projects::{ProjectFilter, Visible, visible_all},
     },
     service::auth::Caller,
 };
@@ -143,10 +142,7 @@ pub async fn portfolio(
     sort: PortfolioSort,
     (limit, after): (u64, Option<SortKey>),
 ) -> Result<(Vec<PortfolioRow>, Option<SortKey>), ApiError> {
-    let visibility = match caller {
-        Caller::User(user) => Visibility::User(user.id),
-        Caller::Key(key) => Visibility::Org(key.org_id),
-    };
+    let visibility = crate::service::projects::visibility(caller);
     let (visible, more) = visible_all(&state.db, visibility, &filter, MAX_PROJECTS).await?;
     if more {
         return Err(ApiError::Unprocessable {
@@ -163,11 +159,7 @@ pub async fn portfolio(
     let earlier = days_before(today, EARLIER_DAYS);
     let ids: Vec<Uuid> = visible.iter().map(|v| v.project.id).collect();
     let org_ids: Vec<Uuid> = visible.iter().map(|v| v.project.org_id).collect();
-    let orgs: std::collections::HashMap<Uuid, org::Model> = orgs::find_orgs(&state.db, &org_ids)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let orgs = orgs::find_orgs(&state.db, &org_ids).await?;
     let span = load_span(&state.db, &ids, &[earlier, today]).await?;
     let me = caller.user_id();
     let mut rows: Vec<(SortKey, PortfolioRow)> = visible
