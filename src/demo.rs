@@ -8,19 +8,21 @@ use uuid::Uuid;
 use crate::{
     domain::{
         Action, ActivityKind, NewAccount, OrgRole, ProjectRole, ProjectStatus,
+        action::{ActionPatch, ActionStatus, NewAction, OutsideParty, WaitingOn},
         activity::Entry,
         member::{NewParticipant, Participant, ParticipantPatch},
         milestone::{CriterionPatch, Move, NewMilestone},
         org::{Invitation, Invitee, NewOrg},
         precondition::IfMatch,
         project::NewProject,
+        test_script::{NewRun, NewScript, TestResult},
     },
     error::ApiError,
     repo::{orgs as org_repo, users},
     service::{
-        AppState, activities,
+        AppState, actions, activities,
         auth::{self, Caller, CurrentUser},
-        criteria, members, milestones, orgs, projects,
+        criteria, members, milestones, orgs, projects, test_scripts,
     },
 };
 
@@ -478,5 +480,153 @@ pub async fn seed(state: &AppState) -> Result<(Uuid, bool), ApiError> {
     .await?;
     tick(&sam, 1, 66).await?;
     advance(&sam, 1, 1, 66).await?;
+    meeting_and_tests(state, p, [&dana, &sam, &chris], at).await?;
     Ok((p, true))
+}
+
+/// What the last weeks' meetings agreed (one action waiting on the vendor for three weeks, one
+/// done), and the staff's test scripts for the core processes, some run by staff.
+async fn meeting_and_tests(
+    state: &AppState,
+    p: Uuid,
+    [dana, sam, chris]: [&Caller; 3],
+    at: impl Fn(&Caller, i64) -> Caller,
+) -> Result<(), ApiError> {
+    let agree = |who: &Caller, d: i64, title: &str, owner: &Caller, waiting, due| {
+        let who = at(who, d);
+        let new = NewAction {
+            title: title.into(),
+            owner_id: uid(owner),
+            due_date: due,
+            waiting_on: waiting,
+            milestone_id: None,
+            agreed_on: None,
+            note: None,
+        };
+        async move {
+            actions::create(state, &who, p, new)
+                .await?
+                .commit(None)
+                .await
+        }
+    };
+    let today = state.clock.now().date_naive();
+    agree(
+        dana,
+        STORY_DAYS - 21,
+        "Get the corrected renewal-letter template from NewAMS",
+        dana,
+        Some(WaitingOn::Outside {
+            party: OutsideParty::Vendor,
+            name: "NewAMS support".into(),
+        }),
+        Some(ago(today, 7)),
+    )
+    .await?;
+    agree(
+        sam,
+        STORY_DAYS - 5,
+        "Book the dues-invoicing dry run with finance",
+        sam,
+        None,
+        Some(ahead(today, 7)),
+    )
+    .await?;
+    let checklist = agree(
+        chris,
+        STORY_DAYS - 6,
+        "Draft the go-live checklist",
+        chris,
+        None,
+        None,
+    )
+    .await?;
+    let done = ActionPatch {
+        status: Some(ActionStatus::Done),
+        ..Default::default()
+    };
+    actions::update(
+        state,
+        &at(chris, STORY_DAYS - 2),
+        (p, checklist.id),
+        &IfMatch::Any,
+        done,
+    )
+    .await?;
+
+    let script = |title: &str, area: &str, steps: &str, owner: &Caller| NewScript {
+        title: title.into(),
+        knowledge_area: area.into(),
+        steps: steps.into(),
+        critical: true,
+        owner_id: uid(owner),
+        milestone_id: None,
+    };
+    let mut ids = Vec::new();
+    for new in [
+        script(
+            "Join as a new member, then renew",
+            "join/renew",
+            "Join online as a new member; pay by card; renew a year later (clock moved); check both invoices.",
+            sam,
+        ),
+        script(
+            "Register a member and a guest for the conference",
+            "event registration",
+            "Register member 10422 and a guest; apply the early-bird rate; check the badge list.",
+            dana,
+        ),
+        script(
+            "Invoice one month of dues",
+            "dues invoicing",
+            "Run the monthly invoices; check three by hand, one of them a group member.",
+            sam,
+        ),
+    ] {
+        let created = test_scripts::create(state, &at(dana, STORY_DAYS - 14), p, new)
+            .await?
+            .commit(None)
+            .await?;
+        ids.push(created.id);
+    }
+    let run = |who: &Caller, d: i64, script: Uuid, result, notes: &str| {
+        let who = at(who, d);
+        let run = NewRun {
+            result,
+            occurred_on: None,
+            notes: Some(notes.into()),
+        };
+        async move {
+            test_scripts::record_run(state, &who, (p, script), run)
+                .await?
+                .commit(None)
+                .await
+        }
+    };
+    run(
+        sam,
+        STORY_DAYS - 6,
+        ids[0],
+        TestResult::Passed,
+        "Joined and renewed; both invoices right.",
+    )
+    .await?;
+    // A consultant's pass: kept, but not staff-tested.
+    run(
+        chris,
+        STORY_DAYS - 5,
+        ids[1],
+        TestResult::Passed,
+        "Works in the sandbox.",
+    )
+    .await?;
+    run(
+        sam,
+        STORY_DAYS - 3,
+        ids[2],
+        TestResult::Failed,
+        "Group members were invoiced twice.",
+    )
+    .await?;
+    Ok(())
 }

@@ -11,11 +11,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use crate::domain::FieldError;
-use crate::domain::{Action, ladder::Blocker};
+use crate::domain::{Action, ladder::Blocker, test_script::ScriptBlocker};
 
 /// Every `code` a problem can carry, in byte order: the error catalogue clients match on. A
 /// test reads `src/` and fails when a code is used that is not listed here, or listed and unused.
-pub const CODES: [&str; 55] = [
+pub const CODES: [&str; 58] = [
+    "action_not_found",
     "active_consultant",
     "activity_not_found",
     "already_member",
@@ -26,6 +27,7 @@ pub const CODES: [&str; 55] = [
     "email_taken",
     "external_id_taken",
     "forbidden",
+    "go_live_blocked",
     "idempotency_in_progress",
     "if_match_required",
     "internal_error",
@@ -64,6 +66,7 @@ pub const CODES: [&str; 55] = [
     "service_unavailable",
     "shutting_down",
     "slug_taken",
+    "test_script_not_found",
     "too_many_points",
     "too_many_requests",
     "transition_forbidden",
@@ -122,10 +125,20 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub unmet: Option<Vec<String>>,
-    /// For `project_not_closable`: the milestones not handed off yet.
+    /// For `project_not_closable`: the milestones not handed off yet; for `go_live_blocked`:
+    /// the critical test scripts not passed by staff, each with why.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
-    pub blockers: Option<Vec<Blocker>>,
+    pub blockers: Option<Vec<ProblemBlocker>>,
+}
+
+/// What stands in the way: a milestone not handed off (closing) or a critical test script not
+/// passed by staff (going live).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProblemBlocker {
+    Milestone(Blocker),
+    TestScript(ScriptBlocker),
 }
 
 /// Why a request could not be authenticated.
@@ -175,6 +188,10 @@ pub enum ApiError {
     /// 409: a project cannot close while milestones are not handed off.
     #[error("project not closable")]
     NotClosable { blockers: Vec<Blocker> },
+    /// 409: a project cannot go live (enter `hypercare`) until staff passed every critical
+    /// test script.
+    #[error("go-live blocked")]
+    GoLiveBlocked { blockers: Vec<ScriptBlocker> },
     /// 412: `If-Match` names an old version.
     #[error("the resource has changed")]
     PreconditionFailed,
@@ -260,6 +277,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::IllegalTransition { .. } => "milestone_illegal_transition",
             ApiError::NotClosable { .. } => "project_not_closable",
+            ApiError::GoLiveBlocked { .. } => "go_live_blocked",
             ApiError::PreconditionFailed => "version_mismatch",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -283,6 +301,13 @@ impl ApiError {
             | ApiError::NotFound { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::IllegalTransition { detail, .. } => detail.clone(),
+            ApiError::GoLiveBlocked { blockers } => format!(
+                "The project can go live only when staff have passed every critical test script; {} not.",
+                match blockers.len() {
+                    1 => "1 is".to_owned(),
+                    n => format!("{n} are"),
+                }
+            ),
             ApiError::NotClosable { blockers } => format!(
                 "The project can close only when every milestone is handed off; {} is not.",
                 match blockers.len() {
@@ -372,7 +397,20 @@ impl ApiError {
                 _ => None,
             },
             blockers: match self {
-                ApiError::NotClosable { blockers } => Some(blockers.clone()),
+                ApiError::NotClosable { blockers } => Some(
+                    blockers
+                        .iter()
+                        .cloned()
+                        .map(ProblemBlocker::Milestone)
+                        .collect(),
+                ),
+                ApiError::GoLiveBlocked { blockers } => Some(
+                    blockers
+                        .iter()
+                        .cloned()
+                        .map(ProblemBlocker::TestScript)
+                        .collect(),
+                ),
                 _ => None,
             },
         }
@@ -391,7 +429,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. }
             | ApiError::IllegalTransition { .. }
-            | ApiError::NotClosable { .. } => StatusCode::CONFLICT,
+            | ApiError::NotClosable { .. }
+            | ApiError::GoLiveBlocked { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -27,8 +27,8 @@ use crate::{
         events::{EventKind, subscribes},
     },
     entity::{
-        activity, api_key, criterion, event, milestone, org, org_invitation, project,
-        project_member, webhook,
+        activity, agreed_action, api_key, criterion, event, milestone, org, org_invitation,
+        project, project_member, test_run, test_script, webhook,
     },
     repo::{
         events::{self as log, NewEvent},
@@ -517,6 +517,81 @@ struct ActivityDeleted {
     hours: f64,
 }
 
+/// `data` of `action.created`, `action.closed` and `action.deleted`; what `action.updated`
+/// reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActionEventData)]
+struct ActionFields<'a> {
+    #[schema(value_type = String)]
+    title: &'a str,
+    owner_id: Uuid,
+    due_date: Option<NaiveDate>,
+    waiting_user_id: Option<Uuid>,
+    waiting_party: Option<crate::domain::action::OutsideParty>,
+    #[schema(value_type = Option<String>)]
+    waiting_name: &'a Option<String>,
+    waiting_since: Option<NaiveDate>,
+    milestone_id: Option<Uuid>,
+    agreed_on: NaiveDate,
+    status: crate::domain::action::ActionStatus,
+    closed_by: Option<Uuid>,
+}
+
+impl<'a> From<&'a agreed_action::Model> for ActionFields<'a> {
+    fn from(a: &'a agreed_action::Model) -> Self {
+        ActionFields {
+            title: &a.title,
+            owner_id: a.owner_id,
+            due_date: a.due_date,
+            waiting_user_id: a.waiting_user_id,
+            waiting_party: a.waiting_party,
+            waiting_name: &a.waiting_name,
+            waiting_since: a.waiting_since,
+            milestone_id: a.milestone_id,
+            agreed_on: a.agreed_on,
+            status: a.status,
+            closed_by: a.closed_by,
+        }
+    }
+}
+
+/// `data` of `test_script.created` and `test_script.deleted`; what `test_script.updated`
+/// reports changes of.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TestScriptEventData)]
+struct TestScriptFields<'a> {
+    #[schema(value_type = String)]
+    title: &'a str,
+    #[schema(value_type = String)]
+    knowledge_area: &'a str,
+    critical: bool,
+    owner_id: Uuid,
+    milestone_id: Option<Uuid>,
+}
+
+impl<'a> From<&'a test_script::Model> for TestScriptFields<'a> {
+    fn from(t: &'a test_script::Model) -> Self {
+        TestScriptFields {
+            title: &t.title,
+            knowledge_area: &t.knowledge_area,
+            critical: t.critical,
+            owner_id: t.owner_id,
+            milestone_id: t.milestone_id,
+        }
+    }
+}
+
+/// `data` of `test_script.run_recorded` (its subject is the run).
+#[derive(Serialize, ToSchema)]
+#[schema(as = TestRunEventData)]
+struct TestRunFields {
+    script_id: Uuid,
+    user_id: Uuid,
+    party: ProjectRole,
+    result: crate::domain::test_script::TestResult,
+    occurred_on: NaiveDate,
+}
+
 /// `data` of `api_key.created`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ApiKeyEventData)]
@@ -817,6 +892,63 @@ impl Event {
         Self::new(EventKind::ActivityDeleted, scope, a.id, data)
     }
 
+    pub fn action_created(scope: Scope, a: &agreed_action::Model) -> Self {
+        let data = to_value(ActionFields::from(a));
+        Self::new(EventKind::ActionCreated, scope, a.id, data)
+    }
+
+    pub fn action_updated(
+        scope: Scope,
+        before: &agreed_action::Model,
+        after: &agreed_action::Model,
+    ) -> Self {
+        let data = changes(ActionFields::from(before), ActionFields::from(after));
+        Self::new(EventKind::ActionUpdated, scope, after.id, data)
+    }
+
+    pub fn action_closed(scope: Scope, a: &agreed_action::Model) -> Self {
+        let data = to_value(ActionFields::from(a));
+        Self::new(EventKind::ActionClosed, scope, a.id, data)
+    }
+
+    pub fn action_deleted(scope: Scope, a: &agreed_action::Model) -> Self {
+        let data = to_value(ActionFields::from(a));
+        Self::new(EventKind::ActionDeleted, scope, a.id, data)
+    }
+
+    pub fn test_script_created(scope: Scope, t: &test_script::Model) -> Self {
+        let data = to_value(TestScriptFields::from(t));
+        Self::new(EventKind::TestScriptCreated, scope, t.id, data)
+    }
+
+    pub fn test_script_updated(
+        scope: Scope,
+        before: &test_script::Model,
+        after: &test_script::Model,
+    ) -> Self {
+        let data = changes(
+            TestScriptFields::from(before),
+            TestScriptFields::from(after),
+        );
+        Self::new(EventKind::TestScriptUpdated, scope, after.id, data)
+    }
+
+    pub fn test_script_deleted(scope: Scope, t: &test_script::Model) -> Self {
+        let data = to_value(TestScriptFields::from(t));
+        Self::new(EventKind::TestScriptDeleted, scope, t.id, data)
+    }
+
+    pub fn test_run_recorded(scope: Scope, r: &test_run::Model) -> Self {
+        let data = to_value(TestRunFields {
+            script_id: r.script_id,
+            user_id: r.user_id,
+            party: r.party,
+            result: r.result,
+            occurred_on: r.occurred_on,
+        });
+        Self::new(EventKind::TestRunRecorded, scope, r.id, data)
+    }
+
     pub fn api_key_created(k: &api_key::Model) -> Self {
         let data = to_value(ApiKeyFields {
             name: &k.name,
@@ -929,6 +1061,11 @@ fn data_schema(kind: EventKind, s: &mut Schemas) -> RefOr<Schema> {
         K::CriterionUpdated => changes_of::<CriterionFields>("CriterionChangesEventData", s),
         K::ActivityLogged => named::<ActivityFields>(s),
         K::ActivityDeleted => named::<ActivityDeleted>(s),
+        K::ActionCreated | K::ActionClosed | K::ActionDeleted => named::<ActionFields>(s),
+        K::ActionUpdated => changes_of::<ActionFields>("ActionChangesEventData", s),
+        K::TestScriptCreated | K::TestScriptDeleted => named::<TestScriptFields>(s),
+        K::TestScriptUpdated => changes_of::<TestScriptFields>("TestScriptChangesEventData", s),
+        K::TestRunRecorded => named::<TestRunFields>(s),
         K::ApiKeyCreated => named::<ApiKeyFields>(s),
         K::WebhookCreated => named::<WebhookCreated>(s),
         K::WebhookUpdated => named::<WebhookUpdated>(s),

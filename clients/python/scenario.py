@@ -23,6 +23,7 @@ from uuid import UUID
 from standardwebhooks.webhooks import Webhook
 
 from buyin_client import AuthenticatedClient, Client
+from buyin_client.api.actions import create_action
 from buyin_client.api.activities import log_activity
 from buyin_client.api.api_keys import create_key
 from buyin_client.api.auth import accept_invitation, login, register
@@ -35,18 +36,23 @@ from buyin_client.api.milestones import (
 )
 from buyin_client.api.organisations import add_org_member, create_org
 from buyin_client.api.project_members import add_project_member, list_project_members
-from buyin_client.api.projects import create_project
+from buyin_client.api.projects import create_project, update_project
 from buyin_client.api.readiness import get_readiness
+from buyin_client.api.test_scripts import create_test_script, record_test_run
 from buyin_client.api.webhooks import create_webhook, ping_webhook
 from buyin_client.models import (
     Action,
+    ActionStatus,
     ActivityKind,
     AddOrgMember,
     AddProjectMember,
+    CreateAction,
     CreateApiKey,
     CreateMilestone,
     CreateOrg,
     CreateProject,
+    CreateTestRun,
+    CreateTestScript,
     CreateWebhook,
     ItemStatus,
     EventWebhookPayload,
@@ -55,9 +61,16 @@ from buyin_client.models import (
     LoginRequest,
     MilestoneSignedOffEvent,
     OrgRole,
+    OutsideParty,
     Problem,
     ProjectRole,
+    ProjectStatus,
+    ScriptBlocker,
     RegisterRequest,
+    TestResult,
+    UpdateProject,
+    WaitingOnBody,
+    WaitingOnView,
     Stage,
     SyncMilestone,
     SyncMilestones,
@@ -207,6 +220,32 @@ def main() -> None:
 
     report = ok("read the readiness report", get_readiness.sync_detailed(project.id, client=lead.client))
     check("readiness is model 2 with a score", report.model == 2 and isinstance(report.score, int))
+
+    # The meeting's agreed action waits on the vendor; the staff test before go-live.
+    action = ok("record an agreed action", create_action.sync_detailed(
+        project.id, client=lead.client,
+        body=CreateAction(title="Send the vendor the invoice template", owner_id=staff.id,
+                          waiting_on=WaitingOnBody(party=OutsideParty.VENDOR, name="NewAMS"))))
+    check("the action is open and waits on the vendor",
+          action.status == ActionStatus.OPEN and isinstance(action.waiting_on, WaitingOnView)
+          and action.waiting_on.party == OutsideParty.VENDOR)
+    script = ok("write a critical test script", create_test_script.sync_detailed(
+        project.id, client=consultant.client,
+        body=CreateTestScript(title="Invoice one month of dues", knowledge_area="dues invoicing",
+                              steps="Run; check three.", critical=True, owner_id=staff.id)))
+    live = UpdateProject(status=ProjectStatus.HYPERCARE)
+    blocked = update_project.sync_detailed(project.id, client=lead.client, body=live, if_match="*")
+    check("going live untested is 409 naming the script",
+          int(blocked.status_code) == 409 and isinstance(blocked.parsed, Problem)
+          and blocked.parsed.code == "go_live_blocked"
+          and isinstance(blocked.parsed.blockers, list)
+          and isinstance(blocked.parsed.blockers[0], ScriptBlocker)
+          and blocked.parsed.blockers[0].script_id == script.id)
+    run = ok("the staff owner runs it", record_test_run.sync_detailed(
+        project.id, script.id, client=staff.client, body=CreateTestRun(result=TestResult.PASSED)))
+    check("the run is the staff's", run.party == ProjectRole.STAFF)
+    ok("the project goes live", update_project.sync_detailed(
+        project.id, client=lead.client, body=live, if_match="*"))
 
     # The feed, five events at a time, resumed from each page's cursor.
     seen: list[Any] = []

@@ -186,6 +186,31 @@ async function main() {
   }));
   check("readiness is model 2 with a score", report.model === 2 && typeof report.score === "number");
 
+  // The meeting's agreed action waits on the vendor; the staff test before go-live.
+  const action = ok("record an agreed action", await api.POST("/api/v1/projects/{project_id}/actions", {
+    headers: lead.auth, params: { path: { project_id } },
+    body: { title: "Send the vendor the invoice template", owner_id: staff.id, waiting_on: { party: "vendor", name: "NewAMS" } },
+  }));
+  check("the action waits on the vendor", action.waiting_on?.party === "vendor" && action.status === "open");
+  const script = ok("write a critical test script", await api.POST("/api/v1/projects/{project_id}/test-scripts", {
+    headers: consultant.auth, params: { path: { project_id } },
+    body: { title: "Invoice one month of dues", knowledge_area: "dues invoicing", steps: "Run; check three.", critical: true, owner_id: staff.id },
+  }));
+  const blocked = await api.PATCH("/api/v1/projects/{project_id}", {
+    headers: lead.auth, params: { path: { project_id }, header: { "If-Match": "*" } }, body: { status: "hypercare" },
+  });
+  const blocker = blocked.error?.blockers?.[0];
+  check("going live untested is 409 naming the script",
+    blocked.response.status === 409 && blocked.error?.code === "go_live_blocked"
+      && blocker !== undefined && "script_id" in blocker && blocker.script_id === script.id);
+  const testRun = ok("the staff owner runs it", await api.POST("/api/v1/projects/{project_id}/test-scripts/{script_id}/runs", {
+    headers: staff.auth, params: { path: { project_id, script_id: script.id } }, body: { result: "passed" },
+  }));
+  check("the run is the staff's", testRun.party === "staff");
+  ok("the project goes live", await api.PATCH("/api/v1/projects/{project_id}", {
+    headers: lead.auth, params: { path: { project_id }, header: { "If-Match": "*" } }, body: { status: "hypercare" },
+  }));
+
   // The feed, five events at a time, resumed from each page's cursor.
   const seen: EventResponse[] = [];
   let after: string | undefined;

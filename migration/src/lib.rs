@@ -15,6 +15,7 @@ mod m20261202_000009_history;
 mod m20261202_000010_external_ids;
 mod m20261202_000011_delivery_attempts;
 mod m20261203_000012_ledger_index;
+mod m20261203_000013_actions_test_scripts;
 
 pub struct Migrator;
 
@@ -30,6 +31,22 @@ pub(crate) async fn index(
         index.col(*col);
     }
     manager.create_index(index).await
+}
+
+/// A foreign key from `from` (table, column) to `to`, doing `on_delete` (the migrations' one
+/// way to make one).
+pub(crate) fn fk(
+    name: &str,
+    from: (&'static str, &'static str),
+    to: (&'static str, &'static str),
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(on_delete)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -48,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_external_ids::Migration),
             Box::new(m20261202_000011_delivery_attempts::Migration),
             Box::new(m20261203_000012_ledger_index::Migration),
+            Box::new(m20261203_000013_actions_test_scripts::Migration),
         ]
     }
 }

@@ -2,21 +2,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::fk;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(
-    name: &str,
-    from: (&'static str, &'static str),
-    to: (&'static str, &'static str),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -48,11 +37,13 @@ impl MigrationTrait for Migration {
                         "fk_org_members_org",
                         ("org_members", "org_id"),
                         ("orgs", "id"),
+                        ForeignKeyAction::Cascade,
                     ))
                     .foreign_key(&mut fk(
                         "fk_org_members_user",
                         ("org_members", "user_id"),
                         ("users", "id"),
+                        ForeignKeyAction::Cascade,
                     ))
                     .to_owned(),
             )
@@ -89,6 +80,7 @@ impl MigrationTrait for Migration {
                         "fk_projects_org",
                         ("projects", "org_id"),
                         ("orgs", "id"),
+                        ForeignKeyAction::Cascade,
                     ))
                     .to_owned(),
             )
@@ -132,11 +124,13 @@ impl MigrationTrait for Migration {
                         "fk_project_members_project",
                         ("project_members", "project_id"),
                         ("projects", "id"),
+                        ForeignKeyAction::Cascade,
                     ))
                     .foreign_key(&mut fk(
                         "fk_project_members_user",
                         ("project_members", "user_id"),
                         ("users", "id"),
+                        ForeignKeyAction::Cascade,
                     ))
                     .to_owned(),
             )

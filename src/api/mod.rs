@@ -1,6 +1,7 @@
 //! HTTP handlers: extract, call one service function, map the result to a response DTO.
 //! No business rules live here.
 
+pub mod actions;
 pub mod activities;
 pub mod api_keys;
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod ops;
 pub mod orgs;
 pub mod projects;
 pub mod readiness;
+pub mod test_scripts;
 pub mod webhooks;
 
 /// Registers every route; used by the server and by the OpenAPI generator alike.
@@ -34,6 +36,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(members::configure)
             .configure(milestones::configure)
             .configure(activities::configure)
+            .configure(actions::configure)
+            .configure(test_scripts::configure)
             .configure(readiness::configure)
             .configure(events::configure),
     );

@@ -63,6 +63,22 @@ pub const WEBHOOKS_PER_ORG: Limit = Limit {
     per: "organisation",
 };
 
+pub const ACTIONS_PER_PROJECT: Limit = Limit {
+    max: 5_000,
+    what: "agreed actions",
+    per: "project",
+};
+pub const TEST_SCRIPTS_PER_PROJECT: Limit = Limit {
+    max: 1_000,
+    what: "test scripts",
+    per: "project",
+};
+pub const RUNS_PER_TEST_SCRIPT: Limit = Limit {
+    max: 1_000,
+    what: "runs",
+    per: "test script",
+};
+
 /// Live sessions per account: a new login beyond it ends the oldest session, so a script that
 /// logs in over and over cannot grow the table without bound. High enough that an integration
 /// logging in often does not end a person's session within a working day of normal use.

@@ -1,6 +1,7 @@
 //! Value types parsed at the edge and shared by every layer: once a request has become one of
 //! these, the rule it encodes holds everywhere behind it.
 
+pub mod action;
 pub mod activity;
 pub mod away;
 pub mod batch;
@@ -17,6 +18,7 @@ pub mod precondition;
 pub mod project;
 pub mod query;
 mod roles;
+pub mod test_script;
 pub mod text;
 pub mod throttle;
 mod user;

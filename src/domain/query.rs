@@ -6,7 +6,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ActivityKind, ProjectRole, ProjectStatus, Stage};
+use super::{
+    ActivityKind, ProjectRole, ProjectStatus, Stage,
+    action::{ActionStatus, OutsideParty},
+};
 
 /// A keyset page request: rows after `after` (by id, in `order`), at most `limit`.
 #[derive(Debug, Clone, Copy)]
@@ -71,4 +74,40 @@ pub struct ProjectFilter {
     pub external_id: Option<String>,
     /// Changed at or after this instant.
     pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Filters of the action list.
+#[derive(Default)]
+pub struct ActionFilter {
+    pub status: Option<ActionStatus>,
+    pub owner_id: Option<Uuid>,
+    pub waiting_user_id: Option<Uuid>,
+    pub waiting_party: Option<OutsideParty>,
+    /// Open and due before this day.
+    pub overdue_on: Option<NaiveDate>,
+    pub milestone_id: Option<Uuid>,
+}
+
+/// Where a list of actions runs: newest first (by id), or by due date (soonest first, those
+/// without one last, ties by id).
+#[derive(Debug, Clone, Copy)]
+pub enum ActionOrder {
+    Newest(Option<Uuid>),
+    Due(Option<(NaiveDate, Uuid)>),
+}
+
+/// Stands for "no due date" in the due-first order: after every date a client can send (dates
+/// run to 9999-12-31, `domain::day`), and written like them, so it sorts as text on SQLite too.
+pub const NO_DUE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => NaiveDate::MAX,
+};
+
+/// Filters of the script list.
+#[derive(Default)]
+pub struct ScriptFilter {
+    pub critical: Option<bool>,
+    pub owner_id: Option<Uuid>,
+    pub knowledge_area: Option<String>,
+    pub milestone_id: Option<Uuid>,
 }

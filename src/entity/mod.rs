@@ -2,6 +2,7 @@
 //! service layers; handlers speak DTOs.
 
 pub mod activity;
+pub mod agreed_action;
 pub mod api_key;
 pub mod criterion;
 pub mod event;
@@ -18,6 +19,8 @@ pub mod project_member;
 pub mod project_version;
 pub mod refresh_token;
 pub mod session;
+pub mod test_run;
+pub mod test_script;
 pub mod user;
 pub mod webhook;
 pub mod webhook_delivery;

@@ -1,6 +1,7 @@
 //! Database queries, one module per table family. Functions take `&impl ConnectionTrait`, so the
 //! same query serves a pooled connection or a transaction; they hold no business rules.
 
+pub mod actions;
 pub mod activities;
 pub mod api_keys;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod project_members;
 pub mod projects;
 pub mod readiness;
 pub mod sessions;
+pub mod test_scripts;
 pub mod throttles;
 pub mod users;
 pub mod webhooks;

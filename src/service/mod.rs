@@ -2,6 +2,7 @@
 //! here; these call the repositories.
 
 pub mod access;
+pub mod actions;
 pub mod activities;
 pub mod api_keys;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod outbound;
 pub mod password;
 pub mod projects;
 pub mod readiness;
+pub mod test_scripts;
 pub mod tokens;
 pub mod webhooks;
 

@@ -173,6 +173,19 @@ pub async fn update(
     let mut after = apply(&before, patch)?;
     after.updated_at = caller.now();
     let closing = after.status == ProjectStatus::Closed && before.status != ProjectStatus::Closed;
+    let going_live =
+        after.status == ProjectStatus::Hypercare && before.status != ProjectStatus::Hypercare;
+    if going_live {
+        // Test scripts and runs are written under this lock, so the gate is judged on a
+        // state nothing is changing.
+        projects::lock_for_update(&txn, before.id).await?;
+        let gate = super::readiness::go_live_gate(&txn, before.id).await?;
+        if !gate.open {
+            return Err(ApiError::GoLiveBlocked {
+                blockers: gate.blockers,
+            });
+        }
+    }
     if closing {
         // Milestone creation and new participations wait for this lock and then see `closed`.
         projects::lock_for_update(&txn, before.id).await?;

@@ -77,6 +77,8 @@ fn fill(template: &str, world: &World, target_id: &str) -> String {
         .replace("{milestone_id}", &world.milestone_id.to_string())
         .replace("{criterion_id}", &world.criterion_id.to_string())
         .replace("{activity_id}", &world.activity_id.to_string())
+        .replace("{action_id}", &world.action_id.to_string())
+        .replace("{script_id}", &world.script_id.to_string())
         .replace("{key_id}", &world.spare_key_id.to_string())
         .replace("{webhook_id}", &world.webhook_id.to_string())
         .replace("{invitation_id}", &world.invitation_id)

@@ -28,6 +28,8 @@ async fn every_change_writes_an_event_with_actor_subject_and_before_after() {
             "member.added",
             "milestone.created",
             "activity.logged",
+            "action.created",
+            "test_script.created",
             "project.updated"
         ]
     );
@@ -205,6 +207,21 @@ async fn every_event_in_the_feed_has_the_data_its_type_publishes() {
             &admin,
             r#"{"role": "admin"}"#,
         ),
+        (
+            format!("{project}/actions/{}", w.action_id),
+            &lead,
+            r#"{"due_date": "2031-01-02"}"#,
+        ),
+        (
+            format!("{project}/actions/{}", w.action_id),
+            &lead,
+            r#"{"status": "done"}"#,
+        ),
+        (
+            format!("{project}/test-scripts/{}", w.script_id),
+            &lead,
+            r#"{"critical": false}"#,
+        ),
     ] {
         let res = app.patch_any_version(&path, auth, body).await;
         assert_eq!(res.status, 200, "PATCH {path}: {}", res.body);
@@ -216,6 +233,24 @@ async fn every_event_in_the_feed_has_the_data_its_type_publishes() {
             format!("{milestone}/transitions"),
             t(&w.consultant),
             Some(json!({"action": "advance"})),
+        ),
+        (
+            Method::POST,
+            format!("{project}/test-scripts/{}/runs", w.script_id),
+            t(&w.staff),
+            Some(json!({"result": "passed"})),
+        ),
+        (
+            Method::DELETE,
+            format!("{project}/actions/{}", w.action_id),
+            t(&w.lead),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("{project}/test-scripts/{}", w.script_id),
+            t(&w.lead),
+            None,
         ),
         (
             Method::DELETE,
@@ -316,7 +351,7 @@ async fn every_event_in_the_feed_has_the_data_its_type_publishes() {
         }
         seen.insert(kind.to_owned());
     }
-    assert_eq!(seen.len(), 22, "event types checked: {seen:?}");
+    assert_eq!(seen.len(), 30, "event types checked: {seen:?}");
 }
 
 #[test]

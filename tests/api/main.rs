@@ -7,6 +7,7 @@ mod helpers;
 mod idempotency;
 mod world;
 
+mod actions;
 mod activities;
 mod api_keys;
 mod auth;
@@ -30,6 +31,7 @@ mod projects;
 mod races;
 mod readiness;
 mod sync;
+mod test_scripts;
 mod throttling;
 mod tokens;
 mod webhooks;

@@ -129,8 +129,9 @@ fn request_schemas(doc: &Value) -> Vec<String> {
     seen
 }
 
-/// A field shows a real value in Swagger UI and generated docs: its own example, or the values
-/// of the enumeration it refers to (`"role": {"$ref": "…/OrgRole"}` shows `admin`).
+/// A field shows a real value in Swagger UI and generated docs: its own example, the values of
+/// the enumeration it refers to (`"role": {"$ref": "…/OrgRole"}` shows `admin`), or the example
+/// of the object it refers to.
 fn exemplified(doc: &Value, schema: &Value) -> bool {
     if schema.get("example").is_some() || schema.get("examples").is_some() {
         return true;
@@ -139,7 +140,10 @@ fn exemplified(doc: &Value, schema: &Value) -> bool {
         s["$ref"]
             .as_str()
             .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            .is_some_and(|name| doc["components"]["schemas"][name].get("enum").is_some())
+            .is_some_and(|name| {
+                let target = &doc["components"]["schemas"][name];
+                target.get("enum").is_some() || target.get("example").is_some()
+            })
     };
     referred(schema)
         || schema["oneOf"]

@@ -520,6 +520,21 @@ async fn the_demo_loads_once_and_gives_a_meaningful_report() {
         kinds.len() >= 5,
         "the demo shows several kinds of next action: {kinds:?}"
     );
+    // The meetings' actions: one has waited three weeks on the vendor; the test scripts keep
+    // the go-live gate shut (a consultant's pass does not count, a staff run failed).
+    for kind in ["agreed", "chase", "fix_failing_test", "run_test_script"] {
+        assert!(kinds.contains(kind), "{kind} in {kinds:?}");
+    }
+    assert_eq!(r["testing"]["critical_scripts"], 3);
+    assert_eq!(r["testing"]["critical_passed_by_staff"], 1);
+    assert_eq!(r["testing"]["failing"], 1);
+    let reasons: Vec<&str> = r["testing"]["go_live_gate"]["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["never_run_by_staff", "last_staff_run_failed"]);
 
     // The story is true on the days seed-demo prints.
     let [(strong, _), (taken_over, _), (now, _)] = buyin::demo::dates_worth_looking_at(today());

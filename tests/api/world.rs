@@ -18,6 +18,10 @@ pub struct World {
     pub criterion_id: Uuid,
     /// An hour `staff` logged on the milestone today.
     pub activity_id: Uuid,
+    /// An open agreed action owned by `staff`, waiting on the vendor.
+    pub action_id: Uuid,
+    /// A critical test script owned by `staff`, never run.
+    pub script_id: Uuid,
     /// The organisation's API keys (secrets), and the id of a third, spare key.
     pub key_read: String,
     pub key_write: String,
@@ -218,11 +222,32 @@ impl TestApp {
             .post(
                 &format!("/api/v1/projects/{project_id}/activities"),
                 Some(&staff.access_token),
-                json!({"occurred_on": chrono::Utc::now().date_naive(), "hours": 1, "kind": "execution", "milestone_id": milestone_id}),
+                json!({"occurred_on": self.state.clock.now().date_naive(), "hours": 1, "kind": "execution", "milestone_id": milestone_id}),
             )
             .await;
         assert_eq!(activity.status, 201, "log activity: {}", activity.body);
         let activity_id = activity.body["id"].as_str().unwrap().parse().unwrap();
+        let action = self
+            .post(
+                &format!("/api/v1/projects/{project_id}/actions"),
+                Some(&lead.access_token),
+                json!({"title": "Send the vendor the invoice template", "owner_id": staff.id,
+                       "waiting_on": {"party": "vendor", "name": "Acme AMS"}}),
+            )
+            .await;
+        assert_eq!(action.status, 201, "create action: {}", action.body);
+        let action_id = action.body["id"].as_str().unwrap().parse().unwrap();
+        let script = self
+            .post(
+                &format!("/api/v1/projects/{project_id}/test-scripts"),
+                Some(&lead.access_token),
+                json!({"title": "Invoice one month of dues", "knowledge_area": "dues invoicing",
+                       "steps": "Run the invoices; check three by hand.", "critical": true,
+                       "owner_id": staff.id}),
+            )
+            .await;
+        assert_eq!(script.status, 201, "create test script: {}", script.body);
+        let script_id = script.body["id"].as_str().unwrap().parse().unwrap();
 
         let key = |scope: &'static str| {
             let admin = &admin;
@@ -275,6 +300,8 @@ impl TestApp {
             milestone_id,
             criterion_id,
             activity_id,
+            action_id,
+            script_id,
             key_read,
             key_write,
             spare_key_id,

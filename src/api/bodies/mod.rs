@@ -2,12 +2,14 @@
 //! of each into a domain command (`TryFrom`, every field error collected into one 422). A
 //! service never sees a body, only the command it became.
 
+pub mod actions;
 pub mod activities;
 pub mod integrations;
 pub mod members;
 pub mod milestones;
 pub mod orgs;
 pub mod projects;
+pub mod test_scripts;
 
 use serde::{Deserialize, Deserializer};
 

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::{
     ReadinessReport,
-    compute::{Inputs, MilestoneAt, Participant},
+    compute::{Inputs, MilestoneAt, Participant, Tested},
 };
 use crate::{
-    domain::{ProjectRole, Stage},
-    entity::milestone_transition,
+    domain::{ProjectRole, Stage, action::ActionStatus},
+    entity::{agreed_action, milestone_transition},
 };
 
 /// A figure on both days.
@@ -77,6 +77,24 @@ pub struct MemberRef {
     pub role: ProjectRole,
 }
 
+/// An agreed action closed between the two days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosedAction {
+    pub action_id: Uuid,
+    pub title: String,
+    /// `done` or `dropped`.
+    pub status: ActionStatus,
+    pub closed_by: Option<Uuid>,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// A test script whose latest staff run passed on `as_of` and had not on `since`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScriptRef {
+    pub script_id: Uuid,
+    pub title: String,
+}
+
 /// What changed between the end of `since` and the end of `as_of`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReadinessChanges {
@@ -99,8 +117,14 @@ pub struct ReadinessChanges {
     pub left: Vec<MemberRef>,
     /// Active members away on `as_of` who were not away on `since`.
     pub went_away: Vec<MemberRef>,
+    /// Test scripts whose latest staff run passed on `as_of` and had not on `since`.
+    pub scripts_passed_by_staff: Vec<ScriptRef>,
+    /// Agreed actions closed (and still closed) after the end of `since` up to the end of
+    /// `as_of`, in the order closed.
+    pub actions_closed: Vec<ClosedAction>,
     /// The improvements, in plain words (empty when nothing got better): milestones handed
-    /// off, owners named, a higher score, each component that rose.
+    /// off, owners named, test scripts passed by staff, actions done, a higher score, each
+    /// component that rose.
     #[schema(example = json!(["Sam Staff now owns dues invoicing", "staff hands-on share 0.31 → 0.52"]))]
     pub got_better: Vec<String>,
 }
@@ -110,6 +134,7 @@ pub fn changes(
     before: (&Inputs, &ReadinessReport),
     after: (&Inputs, &ReadinessReport),
     transitions: Vec<milestone_transition::Model>,
+    closed: Vec<agreed_action::Model>,
 ) -> ReadinessChanges {
     let ((was, old), (now, new)) = (before, after);
     let people: HashMap<Uuid, &Participant> =
@@ -235,6 +260,32 @@ pub fn changes(
         .map(member)
         .collect();
 
+    let (tested_then, tested_now) = (
+        Tested::of(&was.scripts, &was.runs),
+        Tested::of(&now.scripts, &now.runs),
+    );
+    let scripts_passed_by_staff: Vec<ScriptRef> = now
+        .scripts
+        .iter()
+        .filter(|s| tested_now.passed_by_staff(s.id) && !tested_then.passed_by_staff(s.id))
+        .map(|s| ScriptRef {
+            script_id: s.id,
+            title: s.title.clone(),
+        })
+        .collect();
+    let actions_closed: Vec<ClosedAction> = closed
+        .into_iter()
+        .filter_map(|a| {
+            Some(ClosedAction {
+                closed_at: a.closed_at?,
+                action_id: a.id,
+                title: a.title,
+                status: a.status,
+                closed_by: a.closed_by,
+            })
+        })
+        .collect();
+
     let (c0, c1) = (&old.components, &new.components);
     let components = ComponentDeltas {
         handoff_progress: Delta {
@@ -265,6 +316,15 @@ pub fn changes(
     }
     for o in &owners_named {
         got_better.push(format!("{} now owns {}", o.owner_name, o.knowledge_area));
+    }
+    for s in &scripts_passed_by_staff {
+        got_better.push(format!("staff passed the test script \"{}\"", s.title));
+    }
+    for a in actions_closed
+        .iter()
+        .filter(|a| a.status == ActionStatus::Done)
+    {
+        got_better.push(format!("\"{}\" is done", a.title));
     }
     if new.score > old.score {
         got_better.push(format!("readiness score {} → {}", old.score, new.score));
@@ -297,6 +357,8 @@ pub fn changes(
         joined,
         left,
         went_away,
+        scripts_passed_by_staff,
+        actions_closed,
         got_better,
     }
 }

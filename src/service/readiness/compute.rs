@@ -11,7 +11,13 @@ use uuid::Uuid;
 
 use super::model::*;
 use crate::{
-    domain::{ProjectRole, Stage, away::Away, ladder::Blocker},
+    domain::{
+        ProjectRole, Stage,
+        action::{CHASE_AFTER_DAYS, OutsideParty, WaitingOn},
+        away::Away,
+        ladder::Blocker,
+        test_script::{GateReason, ScriptBlocker, TestResult},
+    },
     repo::readiness::{DayHours, MilestoneWork, PartyKindHours, UserDayHours},
 };
 
@@ -75,6 +81,36 @@ impl Participant {
     }
 }
 
+/// An agreed action open at the end of the day.
+#[derive(Debug, Clone)]
+pub struct ActionAt {
+    pub id: Uuid,
+    pub title: String,
+    pub owner_id: Uuid,
+    pub agreed_on: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    /// Whom it waits on, and since when (only when it already did on the day).
+    pub waiting: Option<(WaitingOn, NaiveDate)>,
+}
+
+/// A test script that existed at the end of the day.
+#[derive(Debug, Clone)]
+pub struct ScriptAt {
+    pub id: Uuid,
+    pub title: String,
+    pub critical: bool,
+    pub owner_id: Uuid,
+}
+
+/// A run of a test script recorded by the end of the day, in the order recorded.
+#[derive(Debug, Clone)]
+pub struct RunAt {
+    pub script_id: Uuid,
+    pub party: ProjectRole,
+    pub result: TestResult,
+    pub occurred_on: NaiveDate,
+}
+
 /// Everything the report reads for one project at the end of one day.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -97,6 +133,11 @@ pub struct Inputs {
     pub work: Vec<MilestoneWork>,
     /// Hours on milestones in R.
     pub recent_work: Vec<MilestoneWork>,
+    /// Agreed actions open at the end of `as_of`.
+    pub actions: Vec<ActionAt>,
+    pub scripts: Vec<ScriptAt>,
+    /// The runs of `scripts` recorded by the end of `as_of`, in the order recorded.
+    pub runs: Vec<RunAt>,
 }
 
 pub fn days_before(day: NaiveDate, n: u64) -> NaiveDate {
@@ -341,7 +382,14 @@ pub fn compute(inputs: &Inputs) -> ReadinessReport {
     let members = members(&day, &commitments);
     let knowledge_areas = knowledge_areas(&day);
     let signals = signals(&day);
-    let next_actions = next_actions(&day, &commitments, &knowledge_areas, signals.stalled);
+    let tested = Tested::of(&inputs.scripts, &inputs.runs);
+    let next_actions = next_actions(
+        &day,
+        &commitments,
+        &knowledge_areas,
+        signals.stalled,
+        &tested,
+    );
     ReadinessReport {
         model: MODEL,
         project_id: inputs.project_id,
@@ -361,7 +409,94 @@ pub fn compute(inputs: &Inputs) -> ReadinessReport {
         members,
         knowledge_areas,
         blockers: blockers(inputs),
+        testing: tested.figures(&inputs.scripts),
         next_actions,
+    }
+}
+
+/// Each script's latest run by anyone and latest run by staff ("latest": by `occurred_on`,
+/// then by the order recorded).
+pub struct Tested {
+    latest: HashMap<Uuid, RunAt>,
+    latest_staff: HashMap<Uuid, RunAt>,
+}
+
+impl Tested {
+    pub fn of(scripts: &[ScriptAt], runs: &[RunAt]) -> Tested {
+        let known: HashSet<Uuid> = scripts.iter().map(|s| s.id).collect();
+        let mut tested = Tested {
+            latest: HashMap::new(),
+            latest_staff: HashMap::new(),
+        };
+        // Runs come in the order recorded, so a later one on the same day replaces.
+        for run in runs.iter().filter(|r| known.contains(&r.script_id)) {
+            let keep = |map: &mut HashMap<Uuid, RunAt>| {
+                let newer = map
+                    .get(&run.script_id)
+                    .is_none_or(|seen| seen.occurred_on <= run.occurred_on);
+                if newer {
+                    map.insert(run.script_id, run.clone());
+                }
+            };
+            keep(&mut tested.latest);
+            if run.party == ProjectRole::Staff {
+                keep(&mut tested.latest_staff);
+            }
+        }
+        tested
+    }
+
+    /// Whether `script`'s latest staff run passed.
+    pub fn passed_by_staff(&self, script: Uuid) -> bool {
+        self.latest_staff
+            .get(&script)
+            .is_some_and(|r| r.result == TestResult::Passed)
+    }
+
+    fn failing(&self, script: Uuid) -> bool {
+        self.latest
+            .get(&script)
+            .is_some_and(|r| r.result == TestResult::Failed)
+    }
+
+    /// Why `script` (critical) keeps the go-live gate shut, if it does.
+    fn gate_reason(&self, script: Uuid) -> Option<GateReason> {
+        match self.latest_staff.get(&script) {
+            None => Some(GateReason::NeverRunByStaff),
+            Some(r) if r.result == TestResult::Failed => Some(GateReason::LastStaffRunFailed),
+            Some(_) if self.failing(script) => Some(GateReason::LastRunFailed),
+            Some(_) => None,
+        }
+    }
+
+    /// The go-live gate over `scripts`.
+    pub fn gate(&self, scripts: &[ScriptAt]) -> GoLiveGate {
+        let blockers: Vec<ScriptBlocker> = scripts
+            .iter()
+            .filter(|s| s.critical)
+            .filter_map(|s| {
+                self.gate_reason(s.id).map(|reason| ScriptBlocker {
+                    script_id: s.id,
+                    title: s.title.clone(),
+                    reason,
+                })
+            })
+            .collect();
+        GoLiveGate {
+            open: blockers.is_empty(),
+            blockers,
+        }
+    }
+
+    fn figures(&self, scripts: &[ScriptAt]) -> Testing {
+        let count = |keep: &dyn Fn(&ScriptAt) -> bool| scripts.iter().filter(|s| keep(s)).count();
+        Testing {
+            scripts: scripts.len() as u32,
+            critical_scripts: count(&|s| s.critical) as u32,
+            critical_passed_by_staff: count(&|s| s.critical && self.passed_by_staff(s.id)) as u32,
+            failing: count(&|s| self.failing(s.id)) as u32,
+            go_live_gate: self.gate(scripts),
+        }
     }
 }
 
@@ -639,6 +774,10 @@ impl Actions<'_, '_> {
             on_behalf_of: None,
             detail,
             days_waiting: None,
+            action_id: None,
+            age_days: None,
+            waiting_on: None,
+            script_id: None,
         });
         let last = self.items.len() - 1;
         &mut self.items[last]
@@ -676,6 +815,7 @@ fn next_actions(
     commitments: &BTreeMap<Uuid, Commitment>,
     areas: &[AreaFigures],
     stalled: bool,
+    tested: &Tested,
 ) -> Vec<NextAction> {
     let mut actions = Actions {
         day,
@@ -694,6 +834,10 @@ fn next_actions(
             "Nothing was logged in the last 14 days: restart the work or record why it paused.";
         actions.for_leads(NextActionKind::ProjectStalled, None, detail);
     }
+    agreed(day, &mut actions);
+    chase(day, &mut actions);
+    run_test_scripts(day, tested, &mut actions);
+    fix_failing_tests(day, tested, &mut actions);
     owner_away(day, &mut actions);
     actions.items
 }
@@ -874,6 +1018,127 @@ fn step_back(day: &Day<'_>, actions: &mut Actions<'_, '_>) {
                 m.title
             );
             actions.for_person(NextActionKind::StepBack, c, Some(m.id), detail);
+        }
+    }
+}
+
+/// Whom an action waits on, in words.
+fn whom(day: &Day<'_>, waiting: &WaitingOn) -> String {
+    match waiting {
+        WaitingOn::Member(user) => day
+            .inputs
+            .participants
+            .iter()
+            .find(|p| p.user_id == *user)
+            .map_or_else(|| "a former member".to_owned(), |p| p.display_name.clone()),
+        WaitingOn::Outside { party, name } => match party {
+            OutsideParty::Vendor => format!("{name} (vendor)"),
+            OutsideParty::Other => name.clone(),
+        },
+    }
+}
+
+/// Sets the action's fields on every item pushed since `from`.
+fn about_action(actions: &mut Actions<'_, '_>, from: usize, a: &ActionAt, d: NaiveDate) {
+    for item in &mut actions.items[from..] {
+        item.action_id = Some(a.id);
+        if let Some((waiting, since)) = &a.waiting {
+            item.waiting_on = Some(WaitingOnView::from(waiting));
+            item.days_waiting = Some((d - *since).num_days().max(0));
+        }
+    }
+}
+
+fn agreed(day: &Day<'_>, actions: &mut Actions<'_, '_>) {
+    let d = day.inputs.as_of;
+    for a in &day.inputs.actions {
+        let age = (d - a.agreed_on).num_days().max(0);
+        let waits = a.waiting.as_ref().map_or(String::new(), |(w, since)| {
+            format!(" It waits on {} since {since}.", whom(day, w))
+        });
+        let due = a
+            .due_date
+            .map_or(String::new(), |due| format!(" Due {due}."));
+        let detail = format!("\"{}\", agreed {age} days ago.{waits}{due}", a.title);
+        let from = actions.items.len();
+        actions.for_person(NextActionKind::Agreed, a.owner_id, None, detail);
+        about_action(actions, from, a, d);
+        for item in &mut actions.items[from..] {
+            item.age_days = Some(age);
+        }
+    }
+}
+
+fn chase(day: &Day<'_>, actions: &mut Actions<'_, '_>) {
+    let d = day.inputs.as_of;
+    for a in &day.inputs.actions {
+        let Some((waiting, since)) = &a.waiting else {
+            continue;
+        };
+        let days = (d - *since).num_days();
+        if days <= CHASE_AFTER_DAYS {
+            continue;
+        }
+        let detail = format!(
+            "\"{}\" has waited {days} days on {}: chase it.",
+            a.title,
+            whom(day, waiting)
+        );
+        let from = actions.items.len();
+        actions.for_leads(NextActionKind::Chase, None, &detail);
+        about_action(actions, from, a, d);
+    }
+}
+
+fn run_test_scripts(day: &Day<'_>, tested: &Tested, actions: &mut Actions<'_, '_>) {
+    let d = day.inputs.as_of;
+    let w = days_before(d, WINDOW_DAYS - 1);
+    let run_in_w: HashSet<Uuid> = day
+        .inputs
+        .runs
+        .iter()
+        .filter(|r| r.party == ProjectRole::Staff && (w..=d).contains(&r.occurred_on))
+        .map(|r| r.script_id)
+        .collect();
+    for s in day
+        .inputs
+        .scripts
+        .iter()
+        .filter(|s| s.critical && !run_in_w.contains(&s.id))
+    {
+        let last = tested
+            .latest_staff
+            .get(&s.id)
+            .map_or(" No staff member has run it yet.".to_owned(), |r| {
+                format!(" Staff last ran it on {}.", r.occurred_on)
+            });
+        let detail = format!(
+            "Run the critical test script \"{}\" yourself before go-live.{last}",
+            s.title
+        );
+        let from = actions.items.len();
+        actions.for_person(NextActionKind::RunTestScript, s.owner_id, None, detail);
+        for item in &mut actions.items[from..] {
+            item.script_id = Some(s.id);
+        }
+    }
+}
+
+fn fix_failing_tests(day: &Day<'_>, tested: &Tested, actions: &mut Actions<'_, '_>) {
+    for s in day.inputs.scripts.iter().filter(|s| tested.failing(s.id)) {
+        let on = tested
+            .latest
+            .get(&s.id)
+            .map(|r| r.occurred_on.to_string())
+            .unwrap_or_default();
+        let detail = format!(
+            "The test script \"{}\" failed on {on}: get it fixed and run it again.",
+            s.title
+        );
+        let from = actions.items.len();
+        actions.for_leads(NextActionKind::FixFailingTest, None, &detail);
+        for item in &mut actions.items[from..] {
+            item.script_id = Some(s.id);
         }
     }
 }
@@ -1070,6 +1335,9 @@ mod tests {
                 .collect(),
             work: work(NaiveDate::MIN),
             recent_work: work(from(RECENT_DAYS)),
+            actions: Vec::new(),
+            scripts: Vec::new(),
+            runs: Vec::new(),
         }
     }
 

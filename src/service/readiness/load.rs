@@ -13,21 +13,25 @@ use uuid::Uuid;
 
 use super::{
     compute::{
-        HISTORY_DAYS, Inputs, MilestoneAt, Participant, RECENT_DAYS, Terms, WINDOW_DAYS,
-        days_before,
+        ActionAt, HISTORY_DAYS, Inputs, MilestoneAt, Participant, RECENT_DAYS, RunAt, ScriptAt,
+        Terms, WINDOW_DAYS, days_before,
     },
     end_of,
 };
 use crate::{
-    domain::{ProjectStatus, Stage, away::Away},
-    entity::{milestone_version, participation_version, project_version},
+    domain::{ProjectStatus, Stage, action::WaitingOn, away::Away},
+    entity::{
+        agreed_action, milestone_version, participation_version, project_version, test_run,
+        test_script,
+    },
     error::ApiError,
     repo::{
-        history,
+        actions, history,
         readiness::{
             self as agg, DayHours, MilestonePeriodWork, MilestoneWork, PartyKindHours, Periods,
             UserDayHours,
         },
+        test_scripts,
     },
 };
 
@@ -142,6 +146,9 @@ struct Ledger {
     hours: HashMap<Uuid, Vec<agg::PeriodHours>>,
     user_hours: HashMap<Uuid, Vec<agg::UserPeriodHours>>,
     work: HashMap<Uuid, Vec<MilestonePeriodWork>>,
+    actions: HashMap<Uuid, Vec<agreed_action::Model>>,
+    scripts: HashMap<Uuid, Vec<test_script::Model>>,
+    runs: HashMap<Uuid, Vec<test_run::Model>>,
 }
 
 impl Ledger {
@@ -192,6 +199,17 @@ impl Ledger {
                 agg::milestone_work_by_period(db, ids, &work_periods).await?,
                 |r| r.project_id,
             ),
+            actions: by_project(
+                actions::open_between(db, ids, (milestones_from, end)).await?,
+                |r| r.project_id,
+            ),
+            scripts: by_project(
+                test_scripts::scripts_between(db, ids, (milestones_from, end)).await?,
+                |r| r.project_id,
+            ),
+            runs: by_project(test_scripts::runs_until(db, ids, Some(end)).await?, |r| {
+                r.project_id
+            }),
         })
     }
 
@@ -253,6 +271,9 @@ impl Ledger {
                     (on, w)
                 })
                 .collect(),
+            actions: self.actions.remove(&id).unwrap_or_default(),
+            scripts: self.scripts.remove(&id).unwrap_or_default(),
+            runs: self.runs.remove(&id).unwrap_or_default(),
         }
     }
 }
@@ -271,6 +292,9 @@ struct Project {
     hours: Vec<DayHours>,
     user_hours: Vec<UserDayHours>,
     work: Vec<(NaiveDate, MilestoneWork)>,
+    actions: Vec<agreed_action::Model>,
+    scripts: Vec<test_script::Model>,
+    runs: Vec<test_run::Model>,
 }
 
 impl Project {
@@ -314,6 +338,24 @@ impl Project {
                 .collect(),
             work: work_between(&self.work, NaiveDate::MIN, d),
             recent_work: work_between(&self.work, since(RECENT_DAYS), d),
+            actions: self
+                .actions
+                .iter()
+                .filter(|a| a.created_at < end && a.closed_at.is_none_or(|at| at >= end))
+                .map(|a| action_on(a, d))
+                .collect(),
+            scripts: self
+                .scripts
+                .iter()
+                .filter(|s| s.created_at < end && s.deleted_at.is_none_or(|at| at >= end))
+                .map(script_at)
+                .collect(),
+            runs: self
+                .runs
+                .iter()
+                .filter(|r| r.created_at < end)
+                .map(run_at)
+                .collect(),
         }
     }
 
@@ -400,4 +442,41 @@ fn work_between(
             },
         )
         .collect()
+}
+
+/// An open action as the report for `d` reads it: whom it waits on only from the day that began.
+fn action_on(a: &agreed_action::Model, d: NaiveDate) -> ActionAt {
+    let waiting = WaitingOn::from_columns(
+        a.waiting_user_id,
+        a.waiting_party,
+        a.waiting_name.as_deref(),
+    );
+    ActionAt {
+        id: a.id,
+        title: a.title.clone(),
+        owner_id: a.owner_id,
+        agreed_on: a.agreed_on,
+        due_date: a.due_date,
+        waiting: waiting
+            .zip(a.waiting_since)
+            .filter(|(_, since)| *since <= d),
+    }
+}
+
+pub fn script_at(s: &test_script::Model) -> ScriptAt {
+    ScriptAt {
+        id: s.id,
+        title: s.title.clone(),
+        critical: s.critical,
+        owner_id: s.owner_id,
+    }
+}
+
+pub fn run_at(r: &test_run::Model) -> RunAt {
+    RunAt {
+        script_id: r.script_id,
+        party: r.party,
+        result: r.result,
+        occurred_on: r.occurred_on,
+    }
 }

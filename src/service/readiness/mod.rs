@@ -23,7 +23,7 @@ use crate::{
     domain::{FieldError, ProjectStatus},
     entity::{org, project},
     error::ApiError,
-    repo::{milestones, orgs, project_members},
+    repo::{actions, milestones, orgs, project_members, test_scripts},
 };
 
 pub async fn report(
@@ -107,10 +107,16 @@ pub async fn changes(
         .try_into()
         .map_err(|_| ApiError::Internal("the readiness loader missed a day".into()))?;
     let (old, new) = (compute::compute(&before), compute::compute(&after));
+    let between = (end_of(since), end_of(as_of));
     let moves =
-        milestones::transitions_between(&state.db, project_id, end_of(since), end_of(as_of))
-            .await?;
-    Ok(changes::changes((&before, &old), (&after, &new), moves))
+        milestones::transitions_between(&state.db, project_id, between.0, between.1).await?;
+    let closed = actions::closed_between(&state.db, project_id, between).await?;
+    Ok(changes::changes(
+        (&before, &old),
+        (&after, &new),
+        moves,
+        closed,
+    ))
 }
 
 /// Most projects `GET /me/next-actions` reads for one person (their active participations, by
@@ -175,16 +181,36 @@ pub fn urgency(action: &NextAction) -> u8 {
     use NextActionKind as K;
     match action.kind {
         K::Overdue => 0,
-        K::SignOff => 1,
+        K::SignOff | K::FixFailingTest => 1,
         K::OwnerAway => 2,
-        K::RescheduleBeforeExit => 3,
+        K::RescheduleBeforeExit | K::RunTestScript => 3,
         K::HandsOnNeeded => 4,
-        K::AssignStaffOwner => 5,
-        K::ProjectStalled => 6,
+        K::AssignStaffOwner | K::Chase => 5,
+        K::ProjectStalled | K::Agreed => 6,
         K::KnowledgeAtRisk => 7,
         K::StepBack => 8,
         K::LogTime => 9,
     }
+}
+
+/// The go-live gate as the project stands now (the scripts not deleted and every run
+/// recorded), read inside the caller's transaction.
+pub async fn go_live_gate(
+    db: &impl ConnectionTrait,
+    project_id: Uuid,
+) -> Result<GoLiveGate, ApiError> {
+    let ids = [project_id];
+    let scripts: Vec<_> = test_scripts::current(db, project_id)
+        .await?
+        .iter()
+        .map(load::script_at)
+        .collect();
+    let runs: Vec<_> = test_scripts::runs_until(db, &ids, None)
+        .await?
+        .iter()
+        .map(load::run_at)
+        .collect();
+    Ok(compute::Tested::of(&scripts, &runs).gate(&scripts))
 }
 
 /// The instant that ends `day` (UTC): the state "at the end of the day" is what began before it.

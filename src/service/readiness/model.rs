@@ -7,7 +7,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{ProjectRole, ladder::Blocker};
+use crate::domain::{
+    ProjectRole,
+    action::{OutsideParty, WaitingOn},
+    ladder::Blocker,
+    test_script::ScriptBlocker,
+};
 
 /// The report's model: 2 since model 1 was replaced (see CHANGELOG.md).
 pub const MODEL: u8 = 2;
@@ -36,7 +41,63 @@ pub struct ReadinessReport {
     pub knowledge_areas: Vec<AreaFigures>,
     /// What stops the project from closing: every milestone not handed off.
     pub blockers: Vec<Blocker>,
+    pub testing: Testing,
     pub next_actions: Vec<NextAction>,
+}
+
+/// The staff-run test scripts (DESIGN.md, "Staff-run test scripts — the go-live gate"). A
+/// script's *latest* run is the one with the latest `occurred_on`, then the latest recorded;
+/// only runs by staff count as staff-tested.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Testing {
+    pub scripts: u32,
+    pub critical_scripts: u32,
+    /// Critical scripts whose latest staff run passed.
+    pub critical_passed_by_staff: u32,
+    /// Scripts whose latest run, by anyone, failed.
+    pub failing: u32,
+    pub go_live_gate: GoLiveGate,
+}
+
+/// Whether the project may enter `hypercare` (go live) on `as_of`: every critical script's
+/// latest staff run passed, and no critical script's latest run, by anyone, failed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GoLiveGate {
+    pub open: bool,
+    /// Each critical script that keeps the gate shut, and why.
+    pub blockers: Vec<ScriptBlocker>,
+}
+
+/// Whom an agreed action waits on: a member (`user_id`) or an outside party (`party` and
+/// `name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WaitingOnView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub user_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub party: Option<OutsideParty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, example = "Acme AMS support")]
+    pub name: Option<String>,
+}
+
+impl From<&WaitingOn> for WaitingOnView {
+    fn from(w: &WaitingOn) -> Self {
+        match w {
+            WaitingOn::Member(user) => WaitingOnView {
+                user_id: Some(*user),
+                party: None,
+                name: None,
+            },
+            WaitingOn::Outside { party, name } => WaitingOnView {
+                user_id: None,
+                party: Some(*party),
+                name: Some(name.clone()),
+            },
+        }
+    }
 }
 
 /// The five components of the score, each 0 to 1, unrounded. W is the 28 days ending on
@@ -188,6 +249,10 @@ pub enum NextActionKind {
     LogTime,
     StepBack,
     ProjectStalled,
+    Agreed,
+    Chase,
+    RunTestScript,
+    FixFailingTest,
     OwnerAway,
 }
 
@@ -209,8 +274,25 @@ pub struct NextAction {
     #[schema(required = false)]
     pub on_behalf_of: Option<Uuid>,
     pub detail: String,
-    /// For `sign_off`: days since the milestone entered `ready_for_signoff`.
+    /// For `sign_off`: days since the milestone entered `ready_for_signoff`; for `agreed` and
+    /// `chase`: days since the action began waiting on whom it waits on.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub days_waiting: Option<i64>,
+    /// For `agreed` and `chase`: the agreed action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub action_id: Option<Uuid>,
+    /// For `agreed`: days since the action was agreed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub age_days: Option<i64>,
+    /// For `agreed` and `chase`: whom the action waits on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub waiting_on: Option<WaitingOnView>,
+    /// For `run_test_script` and `fix_failing_test`: the test script.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub script_id: Option<Uuid>,
 }
