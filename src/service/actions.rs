@@ -211,12 +211,14 @@ pub async fn update(
 ) -> Result<agreed_action::Model, ApiError> {
     let txn = super::begin_write(&state.db).await?;
     let (access, before) = load(&txn, caller, project_id, action_id).await?;
-    if patch.edits_fields() {
-        access.check::<Work>(MEMBERS_ONLY)?;
-    }
-    if patch.status.is_some_and(|s| s != before.status) {
+    // Closing or reopening is the owner's or a lead's; anything else (a no-op included) is work.
+    let moves = patch.status.is_some_and(|s| s != before.status);
+    if moves {
         let is_owner = caller.user_id() == Some(before.owner_id) && access.role.is_some();
         access.require(is_owner || access.is_staff_lead(), OWNER_OR_LEAD)?;
+    }
+    if patch.edits_fields() || !moves {
+        access.check::<Work>(MEMBERS_ONLY)?;
     }
     if_match.check(before.version)?;
     let waiting = patch.waiting_on.clone().flatten();

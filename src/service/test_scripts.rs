@@ -209,9 +209,9 @@ pub async fn record_run(
     (project_id, script_id): (Uuid, Uuid),
     run: NewRun,
 ) -> Result<Pending<test_run::Model>, ApiError> {
-    let person = caller.person()?.id;
     let txn = super::begin_write(&state.db).await?;
     let (access, script) = load(&txn, caller, project_id, script_id).await?;
+    let person = caller.person()?.id;
     let Some(party) = access.role else {
         return Err(ApiError::Forbidden {
             code: "forbidden",

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestResponse, TestUser, spawn_app, spawn_app_with},
+    helpers::{TestApp, TestResponse, TestUser, spawn_app, spawn_app_with},
     world::World,
 };
 
@@ -39,21 +39,6 @@ fn items<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
         .unwrap()
         .iter()
         .filter(|a| a["kind"] == kind)
-        .collect()
-}
-
-async fn event_types(app: &TestApp, w: &World) -> Vec<String> {
-    let res = app
-        .get(
-            &format!("/api/v1/projects/{}/events?limit=100", w.project_id),
-            Some(&w.lead.access_token),
-        )
-        .await;
-    res.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -148,7 +133,12 @@ async fn an_agreed_action_is_recorded_edited_closed_and_deleted_with_an_event_fo
         .await
         .assert_problem(404, "action_not_found");
 
-    let types = event_types(&app, &w).await;
+    let types: Vec<String> = app
+        .project_events(&w)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
     for t in [
         "action.created",
         "action.updated",
@@ -323,11 +313,7 @@ async fn an_action_waiting_more_than_two_weeks_asks_the_leads_to_chase() {
     let mut w = app.world().await;
     let created = (Utc::now() - Duration::days(20)).date_naive();
     app.restart_at("0s").await;
-    for user in [&mut w.lead, &mut w.staff] {
-        let login = app.login(&user.email, PASSWORD).await;
-        assert_eq!(login.status, 200, "{}", login.body);
-        user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
-    }
+    app.log_in_again(&mut w).await;
 
     // Today: 20 days waiting on the vendor. The owner has the action; the lead chases.
     let today = report(&app, &w, &w.lead, "").await;
@@ -406,4 +392,59 @@ async fn an_action_waiting_more_than_two_weeks_asks_the_leads_to_chase() {
         "{}",
         changes.body
     );
+}
+
+#[actix_web::test]
+async fn actions_filter_by_whom_they_wait_on_by_overdue_and_by_milestone() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let yesterday = Utc::now().date_naive() - Duration::days(1);
+    let mut made = Vec::new();
+    for body in [
+        json!({"title": "Waits on Sam", "owner_id": w.lead.id, "waiting_on": {"user_id": w.staff.id}}),
+        json!({"title": "Waits on the auditors", "owner_id": w.lead.id,
+               "waiting_on": {"party": "other", "name": "The auditors"}}),
+        json!({"title": "Late", "owner_id": w.lead.id, "due_date": yesterday,
+               "milestone_id": w.milestone_id}),
+    ] {
+        let res = create(&app, &w, &w.lead, body).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        made.push(res.body["id"].as_str().unwrap().to_owned());
+    }
+    let ids = |query: String| {
+        let app = &app;
+        let w = &w;
+        async move {
+            let res = app
+                .get(
+                    &format!("{}?{query}", actions_of(w)),
+                    Some(&w.consultant.access_token),
+                )
+                .await;
+            assert_eq!(res.status, 200, "{query}: {}", res.body);
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let staff = format!("waiting_on_user_id={}", w.staff.id);
+    assert_eq!(ids(staff).await, [made[0].clone()]);
+    // The world's own action waits on the vendor.
+    let vendor = ids("waiting_on_party=vendor".into()).await;
+    assert_eq!(vendor, [w.action_id.to_string()]);
+    assert_eq!(
+        ids("waiting_on_party=other".into()).await,
+        [made[1].clone()]
+    );
+    assert_eq!(ids("overdue=true".into()).await, [made[2].clone()]);
+    let milestone = format!("milestone_id={}", w.milestone_id);
+    assert_eq!(ids(milestone).await, [made[2].clone()]);
+    // Closed, it is no longer overdue.
+    let path = format!("{}/{}", actions_of(&w), made[2]);
+    let res = patch(&app, &path, &w.lead.access_token, json!({"status": "done"})).await;
+    assert_eq!(res.status, 200);
+    assert!(ids("overdue=true".into()).await.is_empty());
 }

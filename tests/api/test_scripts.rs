@@ -6,7 +6,7 @@ use futures_util::future::join;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestResponse, TestUser, on_postgres, spawn_app, spawn_app_with},
+    helpers::{TestApp, TestResponse, TestUser, on_postgres, spawn_app, spawn_app_with},
     world::World,
 };
 
@@ -319,11 +319,7 @@ async fn the_changes_view_lists_scripts_newly_passed_by_staff() {
     let mut w = app.world().await;
     let created = (Utc::now() - Duration::days(2)).date_naive();
     app.restart_at("0s").await;
-    for user in [&mut w.lead, &mut w.staff, &mut w.consultant] {
-        let login = app.login(&user.email, PASSWORD).await;
-        assert_eq!(login.status, 200, "{}", login.body);
-        user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
-    }
+    app.log_in_again(&mut w).await;
     // A consultant's pass is not the staff's.
     let res = run(
         &app,
@@ -369,15 +365,8 @@ async fn the_changes_view_lists_scripts_newly_passed_by_staff() {
         )
         .await;
     assert_eq!(then.body["testing"]["go_live_gate"]["open"], false);
-    let events = app
-        .get(
-            &format!("/api/v1/projects/{}/events?limit=100", w.project_id),
-            Some(&w.lead.access_token),
-        )
-        .await;
-    let recorded: Vec<&Value> = events.body["items"]
-        .as_array()
-        .unwrap()
+    let events = app.project_events(&w).await;
+    let recorded: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "test_script.run_recorded")
         .collect();
@@ -405,15 +394,8 @@ async fn going_live_and_a_failing_run_released_together_never_go_live_on_a_failu
         assert_eq!(failed.status, 201, "round {round}: {}", failed.body);
         if live.status == 200 {
             // Then the failure came after: the event log shows it recorded after going live.
-            let events = app
-                .get(
-                    &format!("/api/v1/projects/{}/events?limit=100", w.project_id),
-                    Some(&w.lead.access_token),
-                )
-                .await;
-            let order: Vec<&str> = events.body["items"]
-                .as_array()
-                .unwrap()
+            let events = app.project_events(&w).await;
+            let order: Vec<&str> = events
                 .iter()
                 .filter_map(|e| e["type"].as_str())
                 .filter(|t| *t == "project.updated" || *t == "test_script.run_recorded")
@@ -431,4 +413,23 @@ async fn going_live_and_a_failing_run_released_together_never_go_live_on_a_failu
             live.assert_problem(409, "go_live_blocked");
         }
     }
+}
+
+#[actix_web::test]
+async fn a_critical_script_no_staff_ran_in_28_days_asks_its_owner_to_run_it_again() {
+    let mut app = spawn_app_with(&[("BUYIN_CLOCK_OFFSET", "-30d")], |_| {}).await;
+    let mut w = app.world().await;
+    let res = run(&app, &w, &w.staff.access_token, json!({"result": "passed"})).await;
+    assert_eq!(res.status, 201);
+    let r = report(&app, &w, &w.lead).await;
+    assert!(kinds_for(&r, "run_test_script").is_empty(), "{r}");
+    app.restart_at("0s").await;
+    app.log_in_again(&mut w).await;
+    // Thirty days on, the pass still holds the gate open, but its owner is asked to run it again.
+    let r = report(&app, &w, &w.lead).await;
+    assert_eq!(r["testing"]["go_live_gate"]["open"], true);
+    assert_eq!(
+        kinds_for(&r, "run_test_script"),
+        [json!([w.staff.id, w.script_id])]
+    );
 }

@@ -84,6 +84,28 @@ impl TestApp {
         }
     }
 
+    /// The world's project's event log (its first 100 events), oldest first, as its lead reads it.
+    pub async fn project_events(&self, w: &World) -> Vec<serde_json::Value> {
+        let res = self
+            .get(
+                &format!("/api/v1/projects/{}/events?limit=100", w.project_id),
+                Some(&w.lead.access_token),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        res.body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// After [`TestApp::restart_at`]: the world's lead, staff member and consultant log in again
+    /// on the new clock.
+    pub async fn log_in_again(&self, w: &mut World) {
+        for user in [&mut w.lead, &mut w.staff, &mut w.consultant] {
+            let login = self.login(&user.email, PASSWORD).await;
+            assert_eq!(login.status, 200, "{}", login.body);
+            user.access_token = login.body["access_token"].as_str().unwrap().to_owned();
+        }
+    }
+
     pub async fn password_hash(&self) -> String {
         self.state.passwords.hash(PASSWORD).await.unwrap()
     }
