@@ -66,23 +66,17 @@ impl Application {
         let port = listener.local_addr().map_err(bind_error)?.port();
 
         let metrics = crate::metrics::middleware(&state).map_err(StartupError::Other)?;
-        let document = openapi::document();
-        let routes = web::Data::new(fallback::RouteTable::from_openapi(&document));
-        // Serialized once and shared by every worker: the document is large (a schema per
-        // event type, an example per field), and a copy per worker showed in idle memory.
-        let spec = web::Data::new(openapi::Spec::of(&document).map_err(|e| {
-            StartupError::Other(format!("cannot serialize the OpenAPI document: {e}"))
-        })?);
-        drop(document);
+        // The committed document, served as it is (a test proves it is what the code
+        // generates): building it at start-up left its size in idle memory.
+        let spec = web::Data::new(openapi::Spec::committed());
         let data = web::Data::new(state.clone());
         let cors_origins = config.cors_origins.clone();
         let workers = config.workers;
         let server = HttpServer::new(move || {
-            let (app, _) = App::new()
+            let (app, paths) = App::new()
                 .into_utoipa_app()
                 .openapi(openapi::base())
                 .app_data(data.clone())
-                .app_data(routes.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .app_data(fallback::path_config())
                 .app_data(fallback::query_config())
@@ -90,7 +84,11 @@ impl Application {
                 .split_for_parts();
             #[cfg(feature = "bench-baselines")]
             let app = app.configure(crate::bench_baselines::configure);
+            // The 404/405 fallback knows the routes from the paths the handlers declared.
+            let routes = fallback::RouteTable::from_openapi(&paths);
+            drop(paths);
             app.configure(extra_routes)
+                .app_data(web::Data::new(routes))
                 .app_data(spec.clone())
                 .route("/openapi.json", web::get().to(openapi::serve))
                 .service(
