@@ -16,6 +16,7 @@ mod m20261202_000010_external_ids;
 mod m20261202_000011_delivery_attempts;
 mod m20261203_000012_ledger_index;
 mod m20261203_000013_actions_test_scripts;
+mod m20261203_000014_ledger_totals;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_delivery_attempts::Migration),
             Box::new(m20261203_000012_ledger_index::Migration),
             Box::new(m20261203_000013_actions_test_scripts::Migration),
+            Box::new(m20261203_000014_ledger_totals::Migration),
         ]
     }
 }

@@ -201,6 +201,8 @@ pub struct Blocker {
     Copy,
     PartialEq,
     Eq,
+    PartialOrd,
+    Ord,
     Hash,
     EnumIter,
     DeriveActiveEnum,

@@ -24,6 +24,8 @@ pub enum OrgRole {
     Copy,
     PartialEq,
     Eq,
+    PartialOrd,
+    Ord,
     Hash,
     EnumIter,
     DeriveActiveEnum,

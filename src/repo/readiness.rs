@@ -2,19 +2,28 @@
 //! once (`projects`), and returns rows bounded by the number of milestones, people, periods,
 //! versions or transitions, never by the number of activities: sums happen in the database.
 //! The ledger is summed by [`Periods`]: runs of days that end on the reports' days, so a span of
-//! many reports (a history, a portfolio) reads each activity once.
+//! many reports (a history, a portfolio) reads each activity once. Nothing before the first
+//! period is read: it is the running totals (`ledger_totals`, `milestone_ledger_totals`) less
+//! what was logged from the first period on, so a report's cost follows its windows, not the
+//! length of the project's history.
+
+use std::{collections::HashMap, hash::Hash};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Alias, Expr, Func, SimpleExpr},
+    sea_query::{Expr, Func, SimpleExpr},
 };
 use uuid::Uuid;
 
+use super::activities::{sum_hands_on, sum_quarter_hours};
 use crate::{
     domain::{ActivityKind, ProjectRole, Stage},
-    entity::{activity, milestone, milestone_transition, project_member, user},
+    entity::{
+        activity, ledger_total, milestone, milestone_ledger_total, milestone_transition,
+        project_member, user,
+    },
 };
 
 /// How the ledger is summed for a span of reports: in periods of `step` days (1 or 7) that end
@@ -33,6 +42,8 @@ pub struct Periods {
 impl Periods {
     /// The period of everything before `first`.
     pub const BEFORE: i32 = i32::MAX;
+    /// Everything after `last` (read only to be taken away from the running totals).
+    const AFTER: i32 = -1;
 
     /// The last day of period `index` (the day before `first` for [`Periods::BEFORE`]).
     pub fn end(&self, index: i32) -> NaiveDate {
@@ -170,23 +181,15 @@ pub async fn participations(
         .await
 }
 
-fn sum_quarter_hours() -> Expr {
-    Func::coalesce([
-        Expr::col((activity::Entity, activity::Column::QuarterHours)).sum(),
-        Expr::val(0),
-    ])
-    .cast_as(Alias::new("bigint"))
-}
-
-/// The two reads of the ledger: everything before `first`, summed as one period, and the
-/// periods from `first` to `last`, each read by its own range of the (project, day) index.
+/// The two reads of the ledger, each by its own range of the (project, day) index: the periods
+/// from `first` to `last`, and everything after `last` (which the running totals hold).
 #[derive(Clone, Copy)]
 enum Part {
-    Before,
     Within,
+    After,
 }
 
-const PARTS: [Part; 2] = [Part::Before, Part::Within];
+const PARTS: [Part; 2] = [Part::Within, Part::After];
 
 /// The projects' activities in `part`, with their period, as a query to select sums from
 /// (grouped by project and period, `period` in the rows).
@@ -202,14 +205,45 @@ fn ledger(
         .filter(activity::Column::ProjectId.is_in(projects.iter().copied()))
         .group_by(activity::Column::ProjectId);
     match part {
-        Part::Before => query
-            .expr_as(Expr::val(Periods::BEFORE), "period")
-            .filter(activity::Column::OccurredOn.lt(periods.first)),
         Part::Within => query
             .expr_as(periods.of_activity(db.get_database_backend()), "period")
             .filter(activity::Column::OccurredOn.between(periods.first, periods.last))
             .group_by(Expr::cust("period")),
+        Part::After => query
+            .expr_as(Expr::val(Periods::AFTER), "period")
+            .filter(activity::Column::OccurredOn.gt(periods.last)),
     }
+}
+
+/// The rows of the periods, and one row per key for everything before them ([`Periods::BEFORE`]):
+/// the running total less every row read from `first` on. Rows after `last` are dropped.
+fn with_before<R, K: Hash + Eq, const N: usize>(
+    read: Vec<R>,
+    totals: impl IntoIterator<Item = (K, [i64; N])>,
+    key: impl Fn(&R) -> (K, i32),
+    amounts: impl Fn(&mut R) -> [&mut i64; N],
+    before: impl Fn(K, i32, [i64; N]) -> R,
+) -> Vec<R> {
+    let mut earlier: HashMap<K, [i64; N]> = totals.into_iter().collect();
+    let mut rows = Vec::with_capacity(read.len() + earlier.len());
+    for mut row in read {
+        let (k, period) = key(&row);
+        if let Some(total) = earlier.get_mut(&k) {
+            for (t, amount) in total.iter_mut().zip(amounts(&mut row)) {
+                *t -= *amount;
+            }
+        }
+        if period != Periods::AFTER {
+            rows.push(row);
+        }
+    }
+    rows.extend(
+        earlier
+            .into_iter()
+            .filter(|(_, sums)| sums.iter().any(|s| *s != 0))
+            .map(|(k, sums)| before(k, Periods::BEFORE, sums)),
+    );
+    rows
 }
 
 /// Quarter hours by project, period, party and kind.
@@ -227,7 +261,7 @@ pub async fn hours_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<PeriodHours>, DbErr> {
-    let mut rows = Vec::new();
+    let mut read = Vec::new();
     for part in PARTS {
         let query = ledger(db, projects, periods, part)
             .column(activity::Column::Party)
@@ -235,9 +269,27 @@ pub async fn hours_by_period(
             .expr_as(sum_quarter_hours(), "quarter_hours")
             .group_by(activity::Column::Party)
             .group_by(activity::Column::Kind);
-        rows.extend(query.into_model::<PeriodHours>().all(db).await?);
+        read.extend(query.into_model::<PeriodHours>().all(db).await?);
     }
-    Ok(rows)
+    let totals = ledger_total::Entity::find()
+        .filter(ledger_total::Column::ProjectId.is_in(projects.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| ((t.project_id, t.party, t.kind), [t.quarter_hours]));
+    Ok(with_before(
+        read,
+        totals,
+        |r| ((r.project_id, r.party, r.kind), r.period),
+        |r| [&mut r.quarter_hours],
+        |(project_id, party, kind), period, [quarter_hours]| PeriodHours {
+            project_id,
+            period,
+            party,
+            kind,
+            quarter_hours,
+        },
+    ))
 }
 
 /// Quarter hours by project, person and period, from `periods.first` on.
@@ -263,17 +315,17 @@ pub async fn hours_by_user_and_period(
         .await
 }
 
-/// Quarter hours on milestones by project, milestone, person, party, kind and period: area
-/// hours, bus factor, hands-on credit and "step back".
+/// Quarter hours on milestones by project, milestone, person, party and period, and how many
+/// were hands-on: area hours, bus factor, hands-on credit and "step back".
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct MilestonePeriodWork {
     pub project_id: Uuid,
     pub milestone_id: Uuid,
     pub user_id: Uuid,
     pub party: ProjectRole,
-    pub kind: ActivityKind,
     pub period: i32,
     pub quarter_hours: i64,
+    pub hands_on_quarter_hours: i64,
 }
 
 pub async fn milestone_work_by_period(
@@ -281,32 +333,57 @@ pub async fn milestone_work_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<MilestonePeriodWork>, DbErr> {
-    let mut rows = Vec::new();
+    let mut read = Vec::new();
     for part in PARTS {
         let query = ledger(db, projects, periods, part)
             .column(activity::Column::MilestoneId)
             .column(activity::Column::UserId)
             .column(activity::Column::Party)
-            .column(activity::Column::Kind)
             .expr_as(sum_quarter_hours(), "quarter_hours")
+            .expr_as(sum_hands_on(), "hands_on_quarter_hours")
             .filter(activity::Column::MilestoneId.is_not_null())
             .group_by(activity::Column::MilestoneId)
             .group_by(activity::Column::UserId)
-            .group_by(activity::Column::Party)
-            .group_by(activity::Column::Kind);
-        rows.extend(query.into_model::<MilestonePeriodWork>().all(db).await?);
+            .group_by(activity::Column::Party);
+        read.extend(query.into_model::<MilestonePeriodWork>().all(db).await?);
     }
-    Ok(rows)
+    let totals = milestone_ledger_total::Entity::find()
+        .filter(milestone_ledger_total::Column::ProjectId.is_in(projects.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let key = (t.project_id, t.milestone_id, t.user_id, t.party);
+            (key, [t.quarter_hours, t.hands_on_quarter_hours])
+        });
+    Ok(with_before(
+        read,
+        totals,
+        |r| ((r.project_id, r.milestone_id, r.user_id, r.party), r.period),
+        |r| [&mut r.quarter_hours, &mut r.hands_on_quarter_hours],
+        |(project_id, milestone_id, user_id, party), period, [quarter_hours, hands_on]| {
+            MilestonePeriodWork {
+                project_id,
+                milestone_id,
+                user_id,
+                party,
+                period,
+                quarter_hours,
+                hands_on_quarter_hours: hands_on,
+            }
+        },
+    ))
 }
 
-/// What the report reads of one milestone's work, summed over some periods.
+/// What the report reads of one person's work on one milestone, summed over some periods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MilestoneWork {
     pub milestone_id: Uuid,
     pub user_id: Uuid,
     pub party: ProjectRole,
-    pub kind: ActivityKind,
     pub quarter_hours: i64,
+    /// Of `quarter_hours`, those of hands-on kinds.
+    pub hands_on_quarter_hours: i64,
 }
 
 /// Quarter hours by party and kind, summed over some periods.
@@ -349,5 +426,32 @@ mod tests {
         assert_eq!(weeks.end(0), day(3, 1));
         assert_eq!(weeks.end(2), day(2, 15));
         assert_eq!(weeks.end(Periods::BEFORE), day(1, 4));
+    }
+
+    #[test]
+    fn before_the_periods_is_the_running_total_less_what_was_read_from_the_first_on() {
+        // (key, period, quarter hours): two periods and a day after the last, for key 1; key 2
+        // has nothing from the first period on; key 3 has everything in the periods.
+        let read = vec![(1, 0, 4), (1, 1, 2), (1, Periods::AFTER, 3), (3, 0, 5)];
+        let totals = [(1, [10]), (2, [7]), (3, [5])];
+        let mut rows = with_before(
+            read,
+            totals,
+            |r| (r.0, r.1),
+            |r| [&mut r.2],
+            |k, period, [qh]| (k, period, qh),
+        );
+        rows.sort();
+        let before = Periods::BEFORE;
+        assert_eq!(
+            rows,
+            [
+                (1, 0, 4),
+                (1, 1, 2),
+                (1, before, 1),
+                (2, before, 7),
+                (3, 0, 5)
+            ]
+        );
     }
 }

@@ -229,6 +229,9 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let txn = super::begin_write(&state.db).await?;
     let access = project_access(&txn, caller, project_id).await?;
+    // The ledger's running totals change under the project's lock, as when logging; taken
+    // before the entry is read, so two deletions of one entry cannot both count.
+    crate::repo::projects::lock_for_update(&txn, project_id).await?;
     let existing = activities::find_in_project(&txn, project_id, activity_id)
         .await?
         .ok_or_else(|| {
@@ -239,7 +242,7 @@ pub async fn delete(
         is_author || access.is_staff_lead(),
         "Only the author or a staff lead may delete an activity.",
     )?;
-    activities::delete(&txn, existing.id).await?;
+    activities::delete(&txn, &existing).await?;
     record(
         &txn,
         caller.actor(),

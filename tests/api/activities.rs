@@ -1,6 +1,8 @@
 //! The activity ledger.
 
 use actix_web::http::Method;
+use buyin::repo::activities;
+use migration::{Migrator, MigratorTrait};
 use serde_json::json;
 
 use crate::{
@@ -290,4 +292,106 @@ async fn the_ledger_and_the_event_feed_read_newest_first_on_request() {
         .ids_of_all_pages(&format!("{log}&order=desc"), admin)
         .await;
     assert_eq!(newest_first, oldest_first);
+}
+
+/// The ledger's running totals — what every readiness report reads instead of summing a
+/// project's whole history — equal a fresh sum of the ledger after every kind of write:
+/// entries by each side, on and off milestones, backdated and a day ahead; a vendor's batch
+/// with an item that fails; deletions, one sent twice at once. Then the migration that made the
+/// totals fills them from the ledger as it stands.
+#[actix_web::test]
+async fn the_ledgers_running_totals_equal_a_fresh_sum_after_every_write() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let projects = [w.project_id];
+    let totals_hold = async |after: &str| {
+        let stored = activities::stored_totals(&app.db, &projects).await.unwrap();
+        let summed = activities::summed_totals(&app.db, &projects).await.unwrap();
+        assert!(!summed.by_kind.is_empty(), "{after}");
+        assert_eq!(stored, summed, "after {after}");
+    };
+    let second = app
+        .post(
+            &format!("/api/v1/projects/{}/milestones", w.project_id),
+            Some(&w.lead.access_token),
+            json!({"title": "Run the renewals", "knowledge_area": "renewals"}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    let milestones = [
+        json!(null),
+        json!(w.milestone_id),
+        second.body["id"].clone(),
+    ];
+    let people = [&w.staff, &w.consultant, &w.lead];
+    let kinds = ["execution", "training", "shadowing", "testing", "planning"];
+    // A fixed pseudo-random sequence (an LCG): the same writes on every run.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    };
+    let mut logged = vec![w.activity_id.to_string()];
+    for round in 0..6 {
+        for _ in 0..8 {
+            let day = today() + chrono::Duration::days(1 - next(200) as i64);
+            let body = json!({"occurred_on": day, "hours": (next(16) + 1) as f64 / 4.0,
+                              "kind": kinds[next(5)], "milestone_id": milestones[next(3)]});
+            let res = log(&app, &w, people[next(3)], body).await;
+            assert_eq!(res.status, 201, "{}", res.body);
+            logged.push(res.body["id"].as_str().unwrap().to_owned());
+        }
+        totals_hold(&format!("round {round}'s entries")).await;
+        // A vendor's batch: two entries, and one that fails on its own (a day has 24 hours).
+        let entry = |i: usize, hours: f64| {
+            json!({"external_source": "acme-ams", "external_id": format!("TE-{round}-{i}"),
+                   "user_id": w.staff.id, "occurred_on": today(), "hours": hours,
+                   "kind": kinds[i], "milestone_id": milestones[i % 3]})
+        };
+        let batch = app
+            .raw(
+                Method::POST,
+                &format!("/api/v1/projects/{}/activities/batch", w.project_id),
+                &[
+                    ("authorization", &format!("Bearer {}", w.key_write)),
+                    ("content-type", "application/json"),
+                ],
+                json!({"items": [entry(1, 0.5), entry(2, 24.0), entry(3, 1.0)]}).to_string(),
+            )
+            .await;
+        assert_eq!(batch.status, 200, "{}", batch.body);
+        assert_eq!(batch.body["items"][1]["status"], "failed", "{}", batch.body);
+        totals_hold(&format!("round {round}'s batch")).await;
+        for _ in 0..3 {
+            let id = logged.swap_remove(next(logged.len()));
+            let path = format!("/api/v1/projects/{}/activities/{id}", w.project_id);
+            let res = app
+                .request(Method::DELETE, &path, Some(&w.lead.access_token), None)
+                .await;
+            assert_eq!(res.status, 204, "{}", res.body);
+        }
+        totals_hold(&format!("round {round}'s deletions")).await;
+    }
+    // One entry deleted twice at once is taken out of the totals once.
+    let path = format!(
+        "/api/v1/projects/{}/activities/{}",
+        w.project_id,
+        logged.pop().unwrap()
+    );
+    let (a, b) = futures_util::future::join(
+        app.request(Method::DELETE, &path, Some(&w.lead.access_token), None),
+        app.request(Method::DELETE, &path, Some(&w.lead.access_token), None),
+    )
+    .await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [204, 404]);
+    totals_hold("a deletion sent twice at once").await;
+
+    // The migration that made the totals (the latest) fills them from the ledger it finds.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    totals_hold("the migration's backfill").await;
 }

@@ -203,8 +203,8 @@ struct Day<'a> {
 
 fn hands_on_by_milestone(work: &[MilestoneWork]) -> HashMap<(Uuid, Uuid), i64> {
     let mut sums = HashMap::new();
-    for w in work.iter().filter(|w| w.kind.is_hands_on()) {
-        *sums.entry((w.milestone_id, w.user_id)).or_default() += w.quarter_hours;
+    for w in work.iter().filter(|w| w.hands_on_quarter_hours != 0) {
+        *sums.entry((w.milestone_id, w.user_id)).or_default() += w.hands_on_quarter_hours;
     }
     sums
 }
@@ -712,8 +712,8 @@ fn knowledge_areas(day: &Day<'_>) -> Vec<AreaFigures> {
             ProjectRole::Staff => a.staff_qh += w.quarter_hours,
             ProjectRole::Consultant => a.consultant_qh += w.quarter_hours,
         }
-        if w.kind.is_hands_on() {
-            *a.hands_on.entry(w.user_id).or_default() += w.quarter_hours;
+        if w.hands_on_quarter_hours != 0 {
+            *a.hands_on.entry(w.user_id).or_default() += w.hands_on_quarter_hours;
         }
     }
     areas
@@ -1265,8 +1265,8 @@ mod tests {
                     milestone_id: id(100 + e.5.unwrap_or_default()),
                     user_id: id(e.1),
                     party: e.2,
-                    kind: e.3,
                     quarter_hours: qh(e),
+                    hands_on_quarter_hours: if e.3.is_hands_on() { qh(e) } else { 0 },
                 })
                 .collect()
         };

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{
@@ -37,8 +37,20 @@ use crate::{
 
 /// Each of `projects` read at the end of each of `days` (in that order): `result[p][d]`. A
 /// project closed by a day is read on the day it closed (`frozen`; the caller reports it for
-/// the day asked about).
+/// the day asked about). Read in one snapshot: the ledger's running totals and the activities
+/// taken away from them must be read at one instant.
 pub async fn load_span(
+    db: &DatabaseConnection,
+    projects: &[Uuid],
+    days: &[NaiveDate],
+) -> Result<Vec<Vec<Inputs>>, ApiError> {
+    let snapshot = crate::service::begin_snapshot(db).await?;
+    let span = read_span(&snapshot, projects, days).await?;
+    snapshot.commit().await?;
+    Ok(span)
+}
+
+async fn read_span(
     db: &impl ConnectionTrait,
     projects: &[Uuid],
     days: &[NaiveDate],
@@ -265,8 +277,8 @@ impl Ledger {
                         milestone_id: r.milestone_id,
                         user_id: r.user_id,
                         party: r.party,
-                        kind: r.kind,
                         quarter_hours: r.quarter_hours,
+                        hands_on_quarter_hours: r.hands_on_quarter_hours,
                     };
                     (on, w)
                 })
@@ -425,20 +437,24 @@ fn work_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<MilestoneWork> {
-    let mut sums: HashMap<(Uuid, Uuid, _, _), i64> = HashMap::new();
+    let mut sums: HashMap<(Uuid, Uuid, _), [i64; 2]> = HashMap::new();
     for (_, w) in work.iter().filter(|(on, _)| (from..=to).contains(on)) {
-        *sums
-            .entry((w.milestone_id, w.user_id, w.party, w.kind))
-            .or_default() += w.quarter_hours;
+        let sum = sums
+            .entry((w.milestone_id, w.user_id, w.party))
+            .or_default();
+        sum[0] += w.quarter_hours;
+        sum[1] += w.hands_on_quarter_hours;
     }
     sums.into_iter()
         .map(
-            |((milestone_id, user_id, party, kind), quarter_hours)| MilestoneWork {
-                milestone_id,
-                user_id,
-                party,
-                kind,
-                quarter_hours,
+            |((milestone_id, user_id, party), [quarter_hours, hands_on_quarter_hours])| {
+                MilestoneWork {
+                    milestone_id,
+                    user_id,
+                    party,
+                    quarter_hours,
+                    hands_on_quarter_hours,
+                }
             },
         )
         .collect()

@@ -225,7 +225,7 @@ pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
 /// Everything the report reads for `project` as it stood at the end of `as_of`
 /// ([`load::load_span`] of one project and one day).
 pub async fn load(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     project: &project::Model,
     as_of: NaiveDate,
 ) -> Result<Inputs, ApiError> {
