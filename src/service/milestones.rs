@@ -86,7 +86,7 @@ async fn check_people(
     ] {
         let Some(user_id) = user_id else { continue };
         let found = project_members::find_active(db, project_id, user_id).await?;
-        if !found.is_some_and(|(m, _)| m.role == role) {
+        if found.is_none_or(|(m, _)| m.role != role) {
             checks.add(FieldError::new(
                 field,
                 match role {
