@@ -15,6 +15,33 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// PostgreSQL gets `max_connections` and no ping on every checkout (a ping costs a round trip
 /// per request; an idle connection is still checked before reuse).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, 1).await
+}
+
+/// Connections of the readers' pool on SQLite: one per lane of the readiness loader.
+const SQLITE_READERS: u32 = 2;
+
+/// The pool for long reads (the readiness loader, whose independent queries run side by side).
+/// PostgreSQL: `db` itself. SQLite: a pool of its own beside the one writing connection — WAL
+/// lets readers run beside the writer and each other, and these never write, so no lock is ever
+/// upgraded; an in-memory database has only the one connection, so it is `db` too.
+pub async fn connect_readers(
+    url: &str,
+    db: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    match Backend::of(url) {
+        Some(Backend::Sqlite) if !in_memory => connect_with(url, 1, SQLITE_READERS).await,
+        _ => Ok(db.clone()),
+    }
+}
+
+/// [`connect`], with `sqlite_connections` connections on SQLite.
+async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    sqlite_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -24,7 +51,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     match Backend::of(url) {
         Some(Backend::Sqlite) => {
             options
-                .max_connections(1)
+                .max_connections(sqlite_connections)
                 .min_connections(1)
                 .idle_timeout(None::<Duration>)
                 .max_lifetime(None::<Duration>)

@@ -178,6 +178,9 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
         .await
         .map_err(StartupError::Database)?;
     db::migrate(&db).await.map_err(StartupError::Migration)?;
+    let readers = db::connect_readers(&config.database_url, &db)
+        .await
+        .map_err(StartupError::Database)?;
     let clock = Clock::shifted(config.clock_offset);
     if config.clock_offset != chrono::TimeDelta::zero() {
         tracing::warn!(
@@ -188,6 +191,7 @@ pub async fn connect(config: &Config) -> Result<AppState, StartupError> {
     }
     Ok(AppState {
         db,
+        readers,
         clock,
         tokens: Tokens::new(config.jwt_secret_bytes(), config.access_token_ttl, clock),
         passwords: Passwords::new(Passwords::default_permits())

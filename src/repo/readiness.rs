@@ -5,15 +5,16 @@
 //! many reports (a history, a portfolio) reads each activity once. Nothing before the first
 //! period is read: it is the running totals (`ledger_totals`, `milestone_ledger_totals`) less
 //! what was logged from the first period on, so a report's cost follows its windows, not the
-//! length of the project's history.
+//! length of the project's history. Totals and the activities taken from them are read in one
+//! statement (`UNION ALL`), so they are read at one instant on both engines.
 
 use std::{collections::HashMap, hash::Hash};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, Func, SimpleExpr},
+    JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Statement,
+    sea_query::{Expr, Func, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
@@ -44,6 +45,8 @@ impl Periods {
     pub const BEFORE: i32 = i32::MAX;
     /// Everything after `last` (read only to be taken away from the running totals).
     const AFTER: i32 = -1;
+    /// A running total, over all time.
+    const TOTAL: i32 = -2;
 
     /// The last day of period `index` (the day before `first` for [`Periods::BEFORE`]).
     pub fn end(&self, index: i32) -> NaiveDate {
@@ -182,14 +185,12 @@ pub async fn participations(
 }
 
 /// The two reads of the ledger, each by its own range of the (project, day) index: the periods
-/// from `first` to `last`, and everything after `last` (which the running totals hold).
+/// from `first` to `last`, and everything after `last` (which the running totals hold too).
 #[derive(Clone, Copy)]
 enum Part {
     Within,
     After,
 }
-
-const PARTS: [Part; 2] = [Part::Within, Part::After];
 
 /// The projects' activities in `part`, with their period, as a query to select sums from
 /// (grouped by project and period, `period` in the rows).
@@ -215,25 +216,37 @@ fn ledger(
     }
 }
 
-/// The rows of the periods, and one row per key for everything before them ([`Periods::BEFORE`]):
-/// the running total less every row read from `first` on. Rows after `last` are dropped.
+/// Reads as one statement (`UNION ALL`): one statement reads one snapshot on both engines.
+fn union_all(
+    db: &impl ConnectionTrait,
+    mut first: SelectStatement,
+    rest: impl IntoIterator<Item = SelectStatement>,
+) -> Statement {
+    for part in rest {
+        first.union(UnionType::All, part);
+    }
+    db.get_database_backend().build(&first)
+}
+
+/// The rows of the periods, and one row per key for everything before them
+/// ([`Periods::BEFORE`]): its running total ([`Periods::TOTAL`]) less every row read from
+/// `first` on, those after `last` included (which are then dropped).
 fn with_before<R, K: Hash + Eq, const N: usize>(
     read: Vec<R>,
-    totals: impl IntoIterator<Item = (K, [i64; N])>,
     key: impl Fn(&R) -> (K, i32),
-    amounts: impl Fn(&mut R) -> [&mut i64; N],
-    before: impl Fn(K, i32, [i64; N]) -> R,
+    amounts: impl Fn(&R) -> [i64; N],
+    before: impl Fn(K, [i64; N]) -> R,
 ) -> Vec<R> {
-    let mut earlier: HashMap<K, [i64; N]> = totals.into_iter().collect();
-    let mut rows = Vec::with_capacity(read.len() + earlier.len());
-    for mut row in read {
+    let mut earlier: HashMap<K, [i64; N]> = HashMap::new();
+    let mut rows = Vec::with_capacity(read.len());
+    for row in read {
         let (k, period) = key(&row);
-        if let Some(total) = earlier.get_mut(&k) {
-            for (t, amount) in total.iter_mut().zip(amounts(&mut row)) {
-                *t -= *amount;
-            }
+        let sign = if period == Periods::TOTAL { 1 } else { -1 };
+        let sums = earlier.entry(k).or_insert([0; N]);
+        for (sum, amount) in sums.iter_mut().zip(amounts(&row)) {
+            *sum += sign * amount;
         }
-        if period != Periods::AFTER {
+        if period != Periods::TOTAL && period != Periods::AFTER {
             rows.push(row);
         }
     }
@@ -241,7 +254,7 @@ fn with_before<R, K: Hash + Eq, const N: usize>(
         earlier
             .into_iter()
             .filter(|(_, sums)| sums.iter().any(|s| *s != 0))
-            .map(|(k, sums)| before(k, Periods::BEFORE, sums)),
+            .map(|(k, sums)| before(k, sums)),
     );
     rows
 }
@@ -261,30 +274,32 @@ pub async fn hours_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<PeriodHours>, DbErr> {
-    let mut read = Vec::new();
-    for part in PARTS {
-        let query = ledger(db, projects, periods, part)
+    let sums = |part| {
+        ledger(db, projects, periods, part)
             .column(activity::Column::Party)
             .column(activity::Column::Kind)
             .expr_as(sum_quarter_hours(), "quarter_hours")
             .group_by(activity::Column::Party)
-            .group_by(activity::Column::Kind);
-        read.extend(query.into_model::<PeriodHours>().all(db).await?);
-    }
+            .group_by(activity::Column::Kind)
+            .into_query()
+    };
+    type T = ledger_total::Column;
     let totals = ledger_total::Entity::find()
-        .filter(ledger_total::Column::ProjectId.is_in(projects.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| ((t.project_id, t.party, t.kind), [t.quarter_hours]));
+        .select_only()
+        .column(T::ProjectId)
+        .expr_as(Expr::val(Periods::TOTAL), "period")
+        .columns([T::Party, T::Kind, T::QuarterHours])
+        .filter(T::ProjectId.is_in(projects.iter().copied()))
+        .into_query();
+    let statement = union_all(db, sums(Part::Within), [sums(Part::After), totals]);
+    let read = PeriodHours::find_by_statement(statement).all(db).await?;
     Ok(with_before(
         read,
-        totals,
         |r| ((r.project_id, r.party, r.kind), r.period),
-        |r| [&mut r.quarter_hours],
-        |(project_id, party, kind), period, [quarter_hours]| PeriodHours {
+        |r| [r.quarter_hours],
+        |(project_id, party, kind), [quarter_hours]| PeriodHours {
             project_id,
-            period,
+            period: Periods::BEFORE,
             party,
             kind,
             quarter_hours,
@@ -333,41 +348,42 @@ pub async fn milestone_work_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<MilestonePeriodWork>, DbErr> {
-    let mut read = Vec::new();
-    for part in PARTS {
-        let query = ledger(db, projects, periods, part)
-            .column(activity::Column::MilestoneId)
-            .column(activity::Column::UserId)
-            .column(activity::Column::Party)
+    type A = activity::Column;
+    let sums = |part| {
+        ledger(db, projects, periods, part)
+            .columns([A::MilestoneId, A::UserId, A::Party])
             .expr_as(sum_quarter_hours(), "quarter_hours")
             .expr_as(sum_hands_on(), "hands_on_quarter_hours")
-            .filter(activity::Column::MilestoneId.is_not_null())
-            .group_by(activity::Column::MilestoneId)
-            .group_by(activity::Column::UserId)
-            .group_by(activity::Column::Party);
-        read.extend(query.into_model::<MilestonePeriodWork>().all(db).await?);
-    }
+            .filter(A::MilestoneId.is_not_null())
+            .group_by(A::MilestoneId)
+            .group_by(A::UserId)
+            .group_by(A::Party)
+            .into_query()
+    };
+    type T = milestone_ledger_total::Column;
     let totals = milestone_ledger_total::Entity::find()
-        .filter(milestone_ledger_total::Column::ProjectId.is_in(projects.iter().copied()))
+        .select_only()
+        .column(T::ProjectId)
+        .expr_as(Expr::val(Periods::TOTAL), "period")
+        .columns([T::MilestoneId, T::UserId, T::Party])
+        .columns([T::QuarterHours, T::HandsOnQuarterHours])
+        .filter(T::ProjectId.is_in(projects.iter().copied()))
+        .into_query();
+    let statement = union_all(db, sums(Part::Within), [sums(Part::After), totals]);
+    let read = MilestonePeriodWork::find_by_statement(statement)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|t| {
-            let key = (t.project_id, t.milestone_id, t.user_id, t.party);
-            (key, [t.quarter_hours, t.hands_on_quarter_hours])
-        });
+        .await?;
     Ok(with_before(
         read,
-        totals,
         |r| ((r.project_id, r.milestone_id, r.user_id, r.party), r.period),
-        |r| [&mut r.quarter_hours, &mut r.hands_on_quarter_hours],
-        |(project_id, milestone_id, user_id, party), period, [quarter_hours, hands_on]| {
+        |r| [r.quarter_hours, r.hands_on_quarter_hours],
+        |(project_id, milestone_id, user_id, party), [quarter_hours, hands_on]| {
             MilestonePeriodWork {
                 project_id,
                 milestone_id,
                 user_id,
                 party,
-                period,
+                period: Periods::BEFORE,
                 quarter_hours,
                 hands_on_quarter_hours: hands_on,
             }
@@ -430,19 +446,20 @@ mod tests {
 
     #[test]
     fn before_the_periods_is_the_running_total_less_what_was_read_from_the_first_on() {
-        // (key, period, quarter hours): two periods and a day after the last, for key 1; key 2
-        // has nothing from the first period on; key 3 has everything in the periods.
-        let read = vec![(1, 0, 4), (1, 1, 2), (1, Periods::AFTER, 3), (3, 0, 5)];
-        let totals = [(1, [10]), (2, [7]), (3, [5])];
-        let mut rows = with_before(
-            read,
-            totals,
-            |r| (r.0, r.1),
-            |r| [&mut r.2],
-            |k, period, [qh]| (k, period, qh),
-        );
+        // (key, period, quarter hours): key 1 has two periods and a day after the last; key 2
+        // nothing from the first period on; key 3 everything in the periods.
+        let (total, after, before) = (Periods::TOTAL, Periods::AFTER, Periods::BEFORE);
+        let read = vec![
+            (1, 0, 4),
+            (1, total, 10),
+            (1, 1, 2),
+            (1, after, 3),
+            (2, total, 7),
+            (3, 0, 5),
+            (3, total, 5),
+        ];
+        let mut rows = with_before(read, |r| (r.0, r.1), |r| [r.2], |k, [qh]| (k, before, qh));
         rows.sort();
-        let before = Periods::BEFORE;
         assert_eq!(
             rows,
             [

@@ -21,8 +21,8 @@ pub mod tokens;
 pub mod webhooks;
 
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::{domain::limits::Limit, error::ApiError};
@@ -37,22 +37,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
-}
-
-/// Begins a transaction that only reads, every read seeing the database at one instant: on
-/// PostgreSQL `REPEATABLE READ READ ONLY`; on SQLite a deferred transaction, which reads one
-/// snapshot from its first read on (WAL).
-pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let options = if db.get_database_backend() == DbBackend::Postgres {
-        TransactionOptions {
-            isolation_level: Some(IsolationLevel::RepeatableRead),
-            access_mode: Some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        }
-    } else {
-        TransactionOptions::default()
-    };
-    db.begin_with_options(options).await
 }
 
 /// Refuses one more child when the parent holds `limit.max` of them already (409
@@ -124,6 +108,8 @@ use tokens::Tokens;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// For long reads whose queries run side by side (`db::connect_readers`).
+    pub readers: DatabaseConnection,
     /// The one clock: every "now" and "today" comes from it.
     pub clock: crate::clock::Clock,
     pub tokens: Tokens,

@@ -107,7 +107,7 @@ pub async fn history(
         day = days_before(day, every.days());
     }
     days.reverse();
-    let span = load_span(&state.db, &[project_id], &days).await?;
+    let span = load_span(&state.readers, &[project_id], &days).await?;
     let points: Vec<HistoryPoint> = span
         .into_iter()
         .flatten()

@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use futures_util::future::try_join;
+use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use super::{
@@ -37,20 +38,9 @@ use crate::{
 
 /// Each of `projects` read at the end of each of `days` (in that order): `result[p][d]`. A
 /// project closed by a day is read on the day it closed (`frozen`; the caller reports it for
-/// the day asked about). Read in one snapshot: the ledger's running totals and the activities
-/// taken away from them must be read at one instant.
+/// the day asked about). Give it the readers' pool (`AppState::readers`): its queries run in
+/// two lanes side by side.
 pub async fn load_span(
-    db: &DatabaseConnection,
-    projects: &[Uuid],
-    days: &[NaiveDate],
-) -> Result<Vec<Vec<Inputs>>, ApiError> {
-    let snapshot = crate::service::begin_snapshot(db).await?;
-    let span = read_span(&snapshot, projects, days).await?;
-    snapshot.commit().await?;
-    Ok(span)
-}
-
-async fn read_span(
     db: &impl ConnectionTrait,
     projects: &[Uuid],
     days: &[NaiveDate],
@@ -185,43 +175,44 @@ impl Ledger {
         // its window W on (commitment reads each day's weekly hours).
         let milestones_from = end_of(earliest);
         let terms_from = end_of(days_before(earliest, WINDOW_DAYS));
+        // Two lanes of about equal cost, each query on a connection of its own (the readers'
+        // pool), so the database works on both at once.
+        let ledger = async {
+            let hours = agg::hours_by_period(db, ids, &hours_periods).await?;
+            let user_hours = agg::hours_by_user_and_period(db, ids, &user_periods).await?;
+            let actions = actions::open_between(db, ids, (milestones_from, end)).await?;
+            let scripts = test_scripts::scripts_between(db, ids, (milestones_from, end)).await?;
+            let runs = test_scripts::runs_until(db, ids, Some(end)).await?;
+            Ok::<_, DbErr>((hours, user_hours, actions, scripts, runs))
+        };
+        let structure = async {
+            let work = agg::milestone_work_by_period(db, ids, &work_periods).await?;
+            let lives = agg::milestone_lives(db, ids, end).await?;
+            let steps = agg::stage_steps(db, ids, end).await?;
+            let milestones = history::milestones_between(db, ids, (milestones_from, end)).await?;
+            let participations = agg::participations(db, ids, end).await?;
+            let terms = history::participations_between(db, ids, (terms_from, end)).await?;
+            Ok::<_, DbErr>((work, lives, steps, milestones, participations, terms))
+        };
+        let (
+            (hours, user_hours, actions, scripts, runs),
+            (work, lives, steps, milestones, participations, terms),
+        ) = try_join(ledger, structure).await?;
         Ok(Ledger {
             hours_periods,
             user_periods,
             work_periods,
-            lives: by_project(agg::milestone_lives(db, ids, end).await?, |r| r.project_id),
-            steps: by_project(agg::stage_steps(db, ids, end).await?, |r| r.project_id),
-            milestones: by_project(
-                history::milestones_between(db, ids, (milestones_from, end)).await?,
-                |r| r.project_id,
-            ),
-            participations: by_project(agg::participations(db, ids, end).await?, |r| r.project_id),
-            terms: by_project(
-                history::participations_between(db, ids, (terms_from, end)).await?,
-                |r| r.project_id,
-            ),
-            hours: by_project(agg::hours_by_period(db, ids, &hours_periods).await?, |r| {
-                r.project_id
-            }),
-            user_hours: by_project(
-                agg::hours_by_user_and_period(db, ids, &user_periods).await?,
-                |r| r.project_id,
-            ),
-            work: by_project(
-                agg::milestone_work_by_period(db, ids, &work_periods).await?,
-                |r| r.project_id,
-            ),
-            actions: by_project(
-                actions::open_between(db, ids, (milestones_from, end)).await?,
-                |r| r.project_id,
-            ),
-            scripts: by_project(
-                test_scripts::scripts_between(db, ids, (milestones_from, end)).await?,
-                |r| r.project_id,
-            ),
-            runs: by_project(test_scripts::runs_until(db, ids, Some(end)).await?, |r| {
-                r.project_id
-            }),
+            lives: by_project(lives, |r| r.project_id),
+            steps: by_project(steps, |r| r.project_id),
+            milestones: by_project(milestones, |r| r.project_id),
+            participations: by_project(participations, |r| r.project_id),
+            terms: by_project(terms, |r| r.project_id),
+            hours: by_project(hours, |r| r.project_id),
+            user_hours: by_project(user_hours, |r| r.project_id),
+            work: by_project(work, |r| r.project_id),
+            actions: by_project(actions, |r| r.project_id),
+            scripts: by_project(scripts, |r| r.project_id),
+            runs: by_project(runs, |r| r.project_id),
         })
     }
 

@@ -33,7 +33,7 @@ pub async fn report(
     as_of: Option<NaiveDate>,
 ) -> Result<ReadinessReport, ApiError> {
     let (access, as_of) = project_on(state, caller, project_id, as_of, "as_of").await?;
-    let inputs = load(&state.db, &access.project, as_of).await?;
+    let inputs = load(&state.readers, &access.project, as_of).await?;
     let mut report = compute::compute(&inputs);
     // A frozen report carries the closing day's figures, for the day asked about.
     report.as_of = as_of;
@@ -99,13 +99,14 @@ pub async fn changes(
         (created, "the project's creation"),
         (as_of, "`as_of`"),
     )?;
-    let [before, after]: [Inputs; 2] = load::load_span(&state.db, &[project_id], &[since, as_of])
-        .await?
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .try_into()
-        .map_err(|_| ApiError::Internal("the readiness loader missed a day".into()))?;
+    let [before, after]: [Inputs; 2] =
+        load::load_span(&state.readers, &[project_id], &[since, as_of])
+            .await?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| ApiError::Internal("the readiness loader missed a day".into()))?;
     let (old, new) = (compute::compute(&before), compute::compute(&after));
     let between = (end_of(since), end_of(as_of));
     let moves =
@@ -149,7 +150,7 @@ pub async fn my_next_actions(
     let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
     let org_ids: Vec<Uuid> = projects.iter().map(|p| p.org_id).collect();
     let orgs = orgs::find_orgs(&state.db, &org_ids).await?;
-    let span = load::load_span(&state.db, &ids, &[today]).await?;
+    let span = load::load_span(&state.readers, &ids, &[today]).await?;
     let mut mine = Vec::new();
     for (project, days) in projects.into_iter().zip(span) {
         let Some(org) = orgs.get(&project.org_id) else {
@@ -225,7 +226,7 @@ pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
 /// Everything the report reads for `project` as it stood at the end of `as_of`
 /// ([`load::load_span`] of one project and one day).
 pub async fn load(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl ConnectionTrait,
     project: &project::Model,
     as_of: NaiveDate,
 ) -> Result<Inputs, ApiError> {

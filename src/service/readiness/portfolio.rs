@@ -160,7 +160,7 @@ pub async fn portfolio(
     let ids: Vec<Uuid> = visible.iter().map(|v| v.project.id).collect();
     let org_ids: Vec<Uuid> = visible.iter().map(|v| v.project.org_id).collect();
     let orgs = orgs::find_orgs(&state.db, &org_ids).await?;
-    let span = load_span(&state.db, &ids, &[earlier, today]).await?;
+    let span = load_span(&state.readers, &ids, &[earlier, today]).await?;
     let me = caller.user_id();
     let mut rows: Vec<(SortKey, PortfolioRow)> = visible
         .into_iter()
