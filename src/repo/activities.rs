@@ -72,7 +72,7 @@ pub async fn insert(
     Ok(logged)
 }
 
-/// `SUM(quarter_hours)` of the rows grouped, 0 for none, as a 64-bit integer on both engines.
+/// `SUM(quarter_hours)` of the activities grouped, 0 for none, as a 64-bit integer.
 pub(super) fn sum_quarter_hours() -> Expr {
     sum_of(Expr::col((
         activity::Entity,
@@ -80,21 +80,25 @@ pub(super) fn sum_quarter_hours() -> Expr {
     )))
 }
 
-/// The hands-on quarter hours of the rows grouped (`execution` and `testing`).
+/// The hands-on quarter hours of the activities grouped (`execution` and `testing`).
 pub(super) fn sum_hands_on() -> Expr {
-    let hands_on = [ActivityKind::Execution, ActivityKind::Testing];
-    debug_assert!(hands_on.iter().all(|k| k.is_hands_on()));
-    sum_of(
-        Expr::case(
-            activity::Column::Kind.is_in(hands_on),
-            Expr::col((activity::Entity, activity::Column::QuarterHours)),
-        )
-        .finally(0),
+    let column = |c| Expr::col((activity::Entity, c));
+    sum_hands_on_of(
+        column(activity::Column::Kind),
+        column(activity::Column::QuarterHours),
     )
 }
 
-fn sum_of(quarter_hours: impl Into<Expr>) -> Expr {
+/// `SUM(quarter_hours)` of any rows, 0 for none, as a 64-bit integer on both engines.
+pub(super) fn sum_of(quarter_hours: impl Into<Expr>) -> Expr {
     Func::coalesce([quarter_hours.into().sum(), Expr::val(0)]).cast_as(Alias::new("bigint"))
+}
+
+/// The sum of `quarter_hours` of the rows whose `kind` is hands-on.
+pub(super) fn sum_hands_on_of(kind: Expr, quarter_hours: Expr) -> Expr {
+    let hands_on = [ActivityKind::Execution, ActivityKind::Testing];
+    debug_assert!(hands_on.iter().all(|k| k.is_hands_on()));
+    sum_of(Expr::case(kind.is_in(hands_on.map(Expr::val)), quarter_hours).finally(0))
 }
 
 /// The ledger's running totals of some projects, in key order.

@@ -14,11 +14,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
     JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Statement,
-    sea_query::{Expr, Func, SelectStatement, SimpleExpr, UnionType},
+    sea_query::{Alias, Expr, Func, Query, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
-use super::activities::{sum_hands_on, sum_quarter_hours};
+use super::activities::{sum_hands_on_of, sum_of, sum_quarter_hours};
 use crate::{
     domain::{ActivityKind, ProjectRole, Stage},
     entity::{
@@ -59,11 +59,10 @@ impl Periods {
             .unwrap_or(NaiveDate::MIN)
     }
 
-    /// The period of each activity from `first` on, as an SQL expression: the whole periods
-    /// between its day and `last`. Date arithmetic is the one thing the two databases spell
+    /// The period of `day` (a day from `first` on), as an SQL expression: the whole periods
+    /// between it and `last`. Date arithmetic is the one thing the two databases spell
     /// differently.
-    fn of_activity(&self, backend: DbBackend) -> SimpleExpr {
-        let day = || Expr::col((activity::Entity, activity::Column::OccurredOn));
+    fn of(&self, backend: DbBackend, day: impl Fn() -> Expr) -> SimpleExpr {
         let days_back = match backend {
             DbBackend::Sqlite => {
                 let julian = |e: Expr| Expr::from(Func::cust("julianday").arg(e));
@@ -192,28 +191,52 @@ enum Part {
     After,
 }
 
+/// A column of [`ledger`]'s day sums.
+fn day(column: &'static str) -> Expr {
+    Expr::col(Alias::new(column))
+}
+
 /// The projects' activities in `part`, with their period, as a query to select sums from
-/// (grouped by project and period, `period` in the rows).
+/// (grouped by project and period, `period` in the rows). It reads their sums by project, day
+/// and `by` — columns of the ledger index in its order, which SQLite then sums as it reads the
+/// index, without sorting every activity — and sums those by period: select [`day`]s of `by`
+/// and sums of `day("quarter_hours")`, and group by the days selected.
 fn ledger(
     db: &impl ConnectionTrait,
     projects: &[Uuid],
     periods: &Periods,
     part: Part,
-) -> sea_orm::Select<activity::Entity> {
-    let query = activity::Entity::find()
+    by: &[activity::Column],
+) -> SelectStatement {
+    type A = activity::Column;
+    let mut days = activity::Entity::find()
         .select_only()
-        .column(activity::Column::ProjectId)
-        .filter(activity::Column::ProjectId.is_in(projects.iter().copied()))
-        .group_by(activity::Column::ProjectId);
-    match part {
-        Part::Within => query
-            .expr_as(periods.of_activity(db.get_database_backend()), "period")
-            .filter(activity::Column::OccurredOn.between(periods.first, periods.last))
-            .group_by(Expr::cust("period")),
-        Part::After => query
-            .expr_as(Expr::val(Periods::AFTER), "period")
-            .filter(activity::Column::OccurredOn.gt(periods.last)),
+        .columns([A::ProjectId, A::OccurredOn])
+        .columns(by.iter().copied())
+        .expr_as(sum_quarter_hours(), "quarter_hours")
+        .filter(A::ProjectId.is_in(projects.iter().copied()))
+        .group_by(A::ProjectId)
+        .group_by(A::OccurredOn);
+    for column in by {
+        days = days.group_by(*column);
     }
+    let (days, period) = match part {
+        Part::Within => (
+            days.filter(A::OccurredOn.between(periods.first, periods.last)),
+            periods.of(db.get_database_backend(), || day("occurred_on")),
+        ),
+        Part::After => (
+            days.filter(A::OccurredOn.gt(periods.last)),
+            Expr::val(Periods::AFTER),
+        ),
+    };
+    let mut query = Query::select();
+    query
+        .from_subquery(days.into_query(), Alias::new("days"))
+        .expr(day("project_id"))
+        .expr_as(period, Alias::new("period"))
+        .add_group_by([day("project_id"), Expr::cust("period")]);
+    query
 }
 
 /// Reads as one statement (`UNION ALL`): one statement reads one snapshot on both engines.
@@ -274,14 +297,14 @@ pub async fn hours_by_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<PeriodHours>, DbErr> {
+    type A = activity::Column;
     let sums = |part| {
-        ledger(db, projects, periods, part)
-            .column(activity::Column::Party)
-            .column(activity::Column::Kind)
-            .expr_as(sum_quarter_hours(), "quarter_hours")
-            .group_by(activity::Column::Party)
-            .group_by(activity::Column::Kind)
-            .into_query()
+        let mut query = ledger(db, projects, periods, part, &[A::Party, A::Kind]);
+        query
+            .exprs([day("party"), day("kind")])
+            .expr_as(sum_of(day("quarter_hours")), Alias::new("quarter_hours"))
+            .add_group_by([day("party"), day("kind")]);
+        query
     };
     type T = ledger_total::Column;
     let totals = ledger_total::Entity::find()
@@ -321,13 +344,20 @@ pub async fn hours_by_user_and_period(
     projects: &[Uuid],
     periods: &Periods,
 ) -> Result<Vec<UserPeriodHours>, DbErr> {
-    ledger(db, projects, periods, Part::Within)
-        .column(activity::Column::UserId)
-        .expr_as(sum_quarter_hours(), "quarter_hours")
-        .group_by(activity::Column::UserId)
-        .into_model::<UserPeriodHours>()
-        .all(db)
-        .await
+    type A = activity::Column;
+    let mut query = ledger(
+        db,
+        projects,
+        periods,
+        Part::Within,
+        &[A::Party, A::Kind, A::UserId],
+    );
+    query
+        .expr(day("user_id"))
+        .expr_as(sum_of(day("quarter_hours")), Alias::new("quarter_hours"))
+        .add_group_by([day("user_id")]);
+    let statement = db.get_database_backend().build(&query);
+    UserPeriodHours::find_by_statement(statement).all(db).await
 }
 
 /// Quarter hours on milestones by project, milestone, person, party and period, and how many
@@ -349,16 +379,17 @@ pub async fn milestone_work_by_period(
     periods: &Periods,
 ) -> Result<Vec<MilestonePeriodWork>, DbErr> {
     type A = activity::Column;
+    let by = [A::Party, A::Kind, A::UserId, A::MilestoneId];
     let sums = |part| {
-        ledger(db, projects, periods, part)
-            .columns([A::MilestoneId, A::UserId, A::Party])
-            .expr_as(sum_quarter_hours(), "quarter_hours")
-            .expr_as(sum_hands_on(), "hands_on_quarter_hours")
-            .filter(A::MilestoneId.is_not_null())
-            .group_by(A::MilestoneId)
-            .group_by(A::UserId)
-            .group_by(A::Party)
-            .into_query()
+        let mut query = ledger(db, projects, periods, part, &by);
+        let hands_on = sum_hands_on_of(day("kind"), day("quarter_hours"));
+        query
+            .exprs([day("milestone_id"), day("user_id"), day("party")])
+            .expr_as(sum_of(day("quarter_hours")), Alias::new("quarter_hours"))
+            .expr_as(hands_on, Alias::new("hands_on_quarter_hours"))
+            .and_where(day("milestone_id").is_not_null())
+            .add_group_by([day("milestone_id"), day("user_id"), day("party")]);
+        query
     };
     type T = milestone_ledger_total::Column;
     let totals = milestone_ledger_total::Entity::find()
