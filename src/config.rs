@@ -402,7 +402,7 @@ fn parse_duration(value: &str) -> Option<Duration> {
 }
 
 /// The file behind a SQLite URL, or `None` for an in-memory database.
-fn sqlite_file(url: &str) -> Option<PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -29,10 +29,9 @@ pub async fn connect_readers(
     url: &str,
     db: &DatabaseConnection,
 ) -> Result<DatabaseConnection, DbErr> {
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    match Backend::of(url) {
-        Some(Backend::Sqlite) if !in_memory => connect_with(url, 1, SQLITE_READERS).await,
-        _ => Ok(db.clone()),
+    match crate::config::sqlite_file(url) {
+        Some(_) => connect_with(url, 1, SQLITE_READERS).await,
+        None => Ok(db.clone()),
     }
 }
 

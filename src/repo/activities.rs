@@ -2,7 +2,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, Iterable, QueryFilter,
+    QuerySelect,
     sea_query::{Alias, Expr, Func, OnConflict},
 };
 use uuid::Uuid;
@@ -80,7 +81,7 @@ pub(super) fn sum_quarter_hours() -> Expr {
     )))
 }
 
-/// The hands-on quarter hours of the activities grouped (`execution` and `testing`).
+/// The hands-on quarter hours of the activities grouped.
 pub(super) fn sum_hands_on() -> Expr {
     let column = |c| Expr::col((activity::Entity, c));
     sum_hands_on_of(
@@ -94,11 +95,13 @@ pub(super) fn sum_of(quarter_hours: impl Into<Expr>) -> Expr {
     Func::coalesce([quarter_hours.into().sum(), Expr::val(0)]).cast_as(Alias::new("bigint"))
 }
 
-/// The sum of `quarter_hours` of the rows whose `kind` is hands-on.
+/// The sum of `quarter_hours` of the rows whose `kind` is hands-on
+/// ([`ActivityKind::is_hands_on`]).
 pub(super) fn sum_hands_on_of(kind: Expr, quarter_hours: Expr) -> Expr {
-    let hands_on = [ActivityKind::Execution, ActivityKind::Testing];
-    debug_assert!(hands_on.iter().all(|k| k.is_hands_on()));
-    sum_of(Expr::case(kind.is_in(hands_on.map(Expr::val)), quarter_hours).finally(0))
+    let hands_on = ActivityKind::iter()
+        .filter(|k| k.is_hands_on())
+        .map(Expr::val);
+    sum_of(Expr::case(kind.is_in(hands_on), quarter_hours).finally(0))
 }
 
 /// The ledger's running totals of some projects, in key order.
