@@ -549,3 +549,45 @@ async fn the_demo_loads_once_and_gives_a_meaningful_report() {
     assert!(score(&now) > score(&taken_over), "the recovery raises it");
     assert_eq!(now["signals"]["drifting"], false);
 }
+
+/// SQLite reads the readiness figures through a pool of reading connections beside the one that
+/// writes; an in-memory database exists only in its one connection, so there the report is
+/// read through it (a second pool would open an empty database and fail).
+#[actix_web::test]
+async fn an_in_memory_database_reads_the_report_through_its_one_connection() {
+    let app = crate::helpers::spawn_app_via(&[], |_| {}, |_| "sqlite::memory:".into()).await;
+    let lead = app.user("lead").await;
+    let org_id = app.create_org(&lead, "Acme Association").await;
+    let project_id = app
+        .create_project(&lead, org_id, json!({"name": "Move to the new AMS"}))
+        .await;
+    let activity = app
+        .post(
+            &format!("/api/v1/projects/{project_id}/activities"),
+            Some(&lead.access_token),
+            json!({"occurred_on": today(), "hours": 2, "kind": "execution"}),
+        )
+        .await;
+    assert_eq!(activity.status, 201, "{}", activity.body);
+    for path in [
+        "/readiness",
+        "/readiness/history",
+        "/readiness/changes?since=",
+    ] {
+        let since = if path.ends_with('=') {
+            ago(0).to_string()
+        } else {
+            String::new()
+        };
+        let url = format!("/api/v1/projects/{project_id}{path}{since}");
+        let res = app.get(&url, Some(&lead.access_token)).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+    }
+    let report = app
+        .get(
+            &format!("/api/v1/projects/{project_id}/readiness"),
+            Some(&lead.access_token),
+        )
+        .await;
+    close(&report.body["hours"]["staff_hours"], 2.0);
+}
