@@ -71,11 +71,10 @@ pub async fn load_span(
         .collect();
     // Projects whose reading days fall on one weekday share periods of a week; the rest are
     // read by the day. Usually one group: everything open is read on `days`.
-    let mut groups: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, i32), Vec<usize>> = BTreeMap::new();
     for (i, on) in read_on.iter().enumerate() {
-        let weekday = |d: &NaiveDate| d.num_days_from_ce().rem_euclid(7) as u32;
-        let first = on.first().map(|(d, _)| weekday(d)).unwrap_or(0);
-        let key = if on.iter().all(|(d, _)| weekday(d) == first) {
+        let first = on.first().map(|(d, _)| cycle(d, 7)).unwrap_or(0);
+        let key = if on.iter().all(|(d, _)| cycle(d, 7) == first) {
             (7, first)
         } else {
             (1, 0)
@@ -85,13 +84,18 @@ pub async fn load_span(
     let mut out: Vec<Vec<Inputs>> = vec![Vec::new(); projects.len()];
     for ((step, _), members) in groups {
         let ids: Vec<Uuid> = members.iter().map(|&i| projects[i]).collect();
-        let on = members
+        let on: Vec<NaiveDate> = members
             .iter()
-            .flat_map(|&i| read_on[i].iter().map(|(d, _)| *d));
-        let (Some(first), Some(last)) = (on.clone().min(), on.max()) else {
+            .flat_map(|&i| read_on[i].iter().map(|(d, _)| *d))
+            .collect();
+        let (Some(&first), Some(&last)) = (on.iter().min(), on.iter().max()) else {
             continue;
         };
-        let mut ledger = Ledger::read(db, &ids, (first, last), step).await?;
+        // The work on milestones is read by R (14 days) only: in fortnights when every day
+        // falls on the same day of a fortnight (a report, the portfolio), half the rows.
+        let fortnights = step == 7 && on.iter().all(|d| cycle(d, 14) == cycle(&first, 14));
+        let work_step = if fortnights { 14 } else { step };
+        let mut ledger = Ledger::read(db, &ids, (first, last), (step, work_step)).await?;
         for &i in &members {
             let id = projects[i];
             let theirs = versions.remove(&id).unwrap_or_default();
@@ -107,6 +111,11 @@ pub async fn load_span(
         }
     }
     Ok(out)
+}
+
+/// Which day of a cycle of `days` days `d` is.
+fn cycle(d: &NaiveDate, days: i32) -> i32 {
+    d.num_days_from_ce().rem_euclid(days)
 }
 
 /// The day the project entered `closed`, when it is closed at the end of the versions.
@@ -158,18 +167,18 @@ impl Ledger {
         db: &impl ConnectionTrait,
         ids: &[Uuid],
         (earliest, last): (NaiveDate, NaiveDate),
-        step: u32,
+        (step, work_step): (u32, u32),
     ) -> Result<Ledger, ApiError> {
         let end = end_of(last);
-        let periods = |window: u64| Periods {
+        let periods = |window: u64, step| Periods {
             first: days_before(earliest, window - 1),
             last,
             step,
         };
         let (hours_periods, user_periods, work_periods) = (
-            periods(HISTORY_DAYS),
-            periods(WINDOW_DAYS),
-            periods(RECENT_DAYS),
+            periods(HISTORY_DAYS, step),
+            periods(WINDOW_DAYS, step),
+            periods(RECENT_DAYS, work_step),
         );
         // Milestones as they stood at the end of the earliest day on; terms from the start of
         // its window W on (commitment reads each day's weekly hours).
@@ -180,23 +189,23 @@ impl Ledger {
         let ledger = async {
             let hours = agg::hours_by_period(db, ids, &hours_periods).await?;
             let user_hours = agg::hours_by_user_and_period(db, ids, &user_periods).await?;
+            let milestones = history::milestones_between(db, ids, (milestones_from, end)).await?;
             let actions = actions::open_between(db, ids, (milestones_from, end)).await?;
             let scripts = test_scripts::scripts_between(db, ids, (milestones_from, end)).await?;
             let runs = test_scripts::runs_until(db, ids, Some(end)).await?;
-            Ok::<_, DbErr>((hours, user_hours, actions, scripts, runs))
+            Ok::<_, DbErr>((hours, user_hours, milestones, actions, scripts, runs))
         };
         let structure = async {
             let work = agg::milestone_work_by_period(db, ids, &work_periods).await?;
             let lives = agg::milestone_lives(db, ids, end).await?;
             let steps = agg::stage_steps(db, ids, end).await?;
-            let milestones = history::milestones_between(db, ids, (milestones_from, end)).await?;
             let participations = agg::participations(db, ids, end).await?;
             let terms = history::participations_between(db, ids, (terms_from, end)).await?;
-            Ok::<_, DbErr>((work, lives, steps, milestones, participations, terms))
+            Ok::<_, DbErr>((work, lives, steps, participations, terms))
         };
         let (
-            (hours, user_hours, actions, scripts, runs),
-            (work, lives, steps, milestones, participations, terms),
+            (hours, user_hours, milestones, actions, scripts, runs),
+            (work, lives, steps, participations, terms),
         ) = try_join(ledger, structure).await?;
         Ok(Ledger {
             hours_periods,
