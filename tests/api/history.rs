@@ -367,6 +367,48 @@ async fn away_owners_consultants_doing_the_work_and_a_stalled_project_each_get_t
     );
 }
 
+#[actix_web::test]
+async fn a_consultants_work_counts_for_step_back_fourteen_days_the_day_itself_included() {
+    // Sam owns "Dues" at reverse_shadowing; the consultant does three hours of it 14 days ago
+    // and nobody touches it since. "Step back" reads R, the 14 days ending on the report's day.
+    let mut s = Story::begin("-20d", json!({"name": "AMS"})).await;
+    s.join(&s.sam, "staff", 7.0).await;
+    s.join(&s.consultant, "consultant", 0.0).await;
+    let dues = s
+        .milestone(json!({"title": "Dues", "knowledge_area": "Dues", "staff_owner_id": s.sam.id}))
+        .await;
+    s.advance(&dues, &s.consultant, 3).await;
+    s.restart_at("-14d").await;
+    s.log(&s.consultant, day(-14), 3.0, &dues).await;
+    s.restart_at("0").await;
+    let step_back = |report: &Value| {
+        actions(report)
+            .iter()
+            .filter(|(kind, user, _)| kind == "step_back" && *user == s.consultant.id)
+            .count()
+    };
+    for (on, expected) in [(-15, 0), (-14, 1), (-8, 1), (-1, 1), (0, 0)] {
+        let report = s.report(Some(day(on))).await;
+        assert_eq!(step_back(&report), expected, "as of day {on}");
+    }
+    // The portfolio reads today with 28 days earlier (their work in fortnights): the same.
+    let res = s
+        .app
+        .get(
+            "/api/v1/readiness/portfolio",
+            Some(&s.consultant.access_token),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let today = actions(&s.report(None).await);
+    let theirs = today.iter().filter(|(_, user, _)| *user == s.consultant.id);
+    assert_eq!(
+        res.body["items"][0]["my_next_actions"],
+        json!(theirs.count())
+    );
+    assert_eq!(res.body["items"][0]["next_actions"], json!(today.len()));
+}
+
 impl Story {
     /// `…/readiness/changes` (as the lead) since `since`, to `as_of` or today.
     async fn changes(&self, since: NaiveDate, as_of: Option<NaiveDate>) -> TestResponse {
