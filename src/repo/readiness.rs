@@ -27,12 +27,12 @@ use crate::{
     },
 };
 
-/// How the ledger is summed for a span of reports: in periods of `step` days (1, 7 or 14) that
-/// end on `last`, `last − step`, … back to `first` (inclusive), numbered 0, 1, … from `last`;
+/// How the ledger is summed for a span of reports: in periods of `step` days that end on
+/// `last`, `last − step`, … back to `first` (inclusive), numbered 0, 1, … from `last`;
 /// everything before `first` is summed in one period, [`Periods::BEFORE`]. Every report day of
 /// the span, and every window it reads, must start and end on period boundaries: that holds
-/// when each report day is `last` minus a multiple of `step` and `first` is the start of a
-/// window of the earliest that is a multiple of `step` long (W, P and R are 28, 56 and 14).
+/// when `step` divides the days between the reports and the length of every window read, and
+/// `first` starts one of those windows of the earliest report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Periods {
     pub first: NaiveDate,

@@ -69,20 +69,18 @@ pub async fn load_span(
                 .collect()
         })
         .collect();
-    // Projects whose reading days fall on one weekday share periods of a week; the rest are
-    // read by the day. Usually one group: everything open is read on `days`.
-    let mut groups: BTreeMap<(u32, i32), Vec<usize>> = BTreeMap::new();
+    // Projects whose reading days fall on one weekday are read together (in periods of a week
+    // or more), the others apart from them. Usually one group: everything open is read on
+    // `days`.
+    let mut groups: BTreeMap<Option<i64>, Vec<usize>> = BTreeMap::new();
     for (i, on) in read_on.iter().enumerate() {
-        let first = on.first().map(|(d, _)| cycle(d, 7)).unwrap_or(0);
-        let key = if on.iter().all(|(d, _)| cycle(d, 7) == first) {
-            (7, first)
-        } else {
-            (1, 0)
-        };
+        let weekday = |d: &NaiveDate| i64::from(d.num_days_from_ce()).rem_euclid(7);
+        let first = on.first().map(|(d, _)| weekday(d));
+        let key = first.filter(|&w| on.iter().all(|(d, _)| weekday(d) == w));
         groups.entry(key).or_default().push(i);
     }
     let mut out: Vec<Vec<Inputs>> = vec![Vec::new(); projects.len()];
-    for ((step, _), members) in groups {
+    for members in groups.into_values() {
         let ids: Vec<Uuid> = members.iter().map(|&i| projects[i]).collect();
         let on: Vec<NaiveDate> = members
             .iter()
@@ -91,11 +89,11 @@ pub async fn load_span(
         let (Some(&first), Some(&last)) = (on.iter().min(), on.iter().max()) else {
             continue;
         };
-        // The work on milestones is read by R (14 days) only: in fortnights when every day
-        // falls on the same day of a fortnight (a report, the portfolio), half the rows.
-        let fortnights = step == 7 && on.iter().all(|d| cycle(d, 14) == cycle(&first, 14));
-        let work_step = if fortnights { 14 } else { step };
-        let mut ledger = Ledger::read(db, &ids, (first, last), (step, work_step)).await?;
+        // Every reading day is the earliest plus a multiple of `apart` (0 for a single day).
+        let apart = on.iter().fold(0, |g, d| {
+            gcd(g, d.signed_duration_since(first).num_days().unsigned_abs())
+        });
+        let mut ledger = Ledger::read(db, &ids, (first, last), apart).await?;
         for &i in &members {
             let id = projects[i];
             let theirs = versions.remove(&id).unwrap_or_default();
@@ -113,9 +111,8 @@ pub async fn load_span(
     Ok(out)
 }
 
-/// Which day of a cycle of `days` days `d` is.
-fn cycle(d: &NaiveDate, days: i32) -> i32 {
-    d.num_days_from_ce().rem_euclid(days)
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The day the project entered `closed`, when it is closed at the end of the versions.
@@ -167,18 +164,23 @@ impl Ledger {
         db: &impl ConnectionTrait,
         ids: &[Uuid],
         (earliest, last): (NaiveDate, NaiveDate),
-        (step, work_step): (u32, u32),
+        apart: u64,
     ) -> Result<Ledger, ApiError> {
         let end = end_of(last);
-        let periods = |window: u64, step| Periods {
-            first: days_before(earliest, window - 1),
+        // Each read's periods are as long as its windows and the days between the readings
+        // allow (`unit` divides every window it reads): the fewer rows, the faster the read.
+        let periods = |from: u64, unit: u64| Periods {
+            first: days_before(earliest, from - 1),
             last,
-            step,
+            step: u32::try_from(gcd(unit, apart)).unwrap_or(1),
         };
         let (hours_periods, user_periods, work_periods) = (
-            periods(HISTORY_DAYS, step),
-            periods(WINDOW_DAYS, step),
-            periods(RECENT_DAYS, work_step),
+            // P and W, and the report's eight 7-day windows of hours.
+            periods(HISTORY_DAYS, 7),
+            // W, and commitment counted by 7 days.
+            periods(WINDOW_DAYS, 7),
+            // R only (all time is the running totals).
+            periods(RECENT_DAYS, RECENT_DAYS),
         );
         // Milestones as they stood at the end of the earliest day on; terms from the start of
         // its window W on (commitment reads each day's weekly hours).
